@@ -1,0 +1,42 @@
+#pragma once
+// Credentials come from environment variables (or files), live only in the engine, and never
+// reach a log line or a Lua policy state. Secret formats as "***" everywhere.
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rfq::auth {
+
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+  const std::string& reveal() const { return value_; }
+  bool empty() const { return value_.empty(); }
+
+ private:
+  std::string value_;
+};
+
+struct OkxCredentials {
+  std::string api_key;
+  Secret secret;
+  Secret passphrase;
+};
+
+// Value of an environment variable, or of the file named by NAME_FILE (trailing newline
+// stripped). Empty optional when neither is set.
+std::optional<std::string> from_env(const std::string& name);
+
+}  // namespace rfq::auth
+
+template <>
+struct fmt::formatter<rfq::auth::Secret> : fmt::formatter<std::string_view> {
+  template <typename Ctx>
+  auto format(const rfq::auth::Secret&, Ctx& ctx) const {
+    return fmt::formatter<std::string_view>::format("***", ctx);
+  }
+};

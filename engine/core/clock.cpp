@@ -1,0 +1,111 @@
+#include "engine/core/clock.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <utility>
+
+namespace rfq {
+
+std::int64_t RealClock::now_ms() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+TimerHandle RealClock::schedule(Nanos delay, std::function<void()> fn) {
+  auto alive = std::make_shared<bool>(true);
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_);
+  timer->expires_after(delay < Nanos::zero() ? Nanos::zero() : delay);
+  // The timer object lives in its own handler; a cancelled handle makes it a no-op.
+  timer->async_wait([timer, alive, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec && *alive) {
+      *alive = false;
+      fn();
+    }
+  });
+  return TimerHandle(std::move(alive));
+}
+
+struct VirtualClock::Impl {
+  struct Entry {
+    std::shared_ptr<bool> alive;
+    std::function<void()> fn;
+  };
+  boost::asio::io_context& io;
+  std::int64_t start_ms;
+  Nanos elapsed{0};
+  std::uint64_t seq = 0;
+  // (deadline, sequence) keeps timers due at the same instant in scheduling order.
+  std::map<std::pair<Nanos, std::uint64_t>, Entry> timers;
+
+  std::size_t drain() {
+    std::size_t n = 0;
+    io.restart();
+    n += io.poll();
+    return n;
+  }
+  void prune() {
+    while (!timers.empty() && !*timers.begin()->second.alive) timers.erase(timers.begin());
+  }
+};
+
+VirtualClock::VirtualClock(boost::asio::io_context& io, std::int64_t start_ms)
+    : impl_(std::make_unique<Impl>(Impl{io, start_ms, Nanos{0}, 0, {}})) {}
+
+VirtualClock::~VirtualClock() = default;
+
+std::int64_t VirtualClock::now_ms() const {
+  return impl_->start_ms + std::chrono::duration_cast<Millis>(impl_->elapsed).count();
+}
+
+SteadyTime VirtualClock::steady_now() const { return SteadyTime(impl_->elapsed); }
+
+TimerHandle VirtualClock::schedule(Nanos delay, std::function<void()> fn) {
+  auto alive = std::make_shared<bool>(true);
+  Nanos when = impl_->elapsed + (delay < Nanos::zero() ? Nanos::zero() : delay);
+  impl_->timers.emplace(std::make_pair(when, impl_->seq++), Impl::Entry{alive, std::move(fn)});
+  return TimerHandle(std::move(alive));
+}
+
+std::size_t VirtualClock::poll() { return impl_->drain(); }
+
+std::size_t VirtualClock::advance(Nanos d) {
+  Nanos target = impl_->elapsed + d;
+  std::size_t n = impl_->drain();
+  for (;;) {
+    impl_->prune();
+    if (impl_->timers.empty() || impl_->timers.begin()->first.first > target) break;
+    auto node = impl_->timers.extract(impl_->timers.begin());
+    impl_->elapsed = node.key().first;
+    auto entry = std::move(node.mapped());
+    boost::asio::post(impl_->io, [entry = std::move(entry)] {
+      if (*entry.alive) {
+        *entry.alive = false;
+        entry.fn();
+      }
+    });
+    n += impl_->drain();
+  }
+  impl_->elapsed = target;
+  n += impl_->drain();
+  return n;
+}
+
+std::size_t VirtualClock::pending_timers() const {
+  std::size_t n = 0;
+  for (const auto& [key, entry] : impl_->timers) n += *entry.alive ? 1 : 0;
+  return n;
+}
+
+bool VirtualClock::next_deadline(SteadyTime& out) const {
+  for (const auto& [key, entry] : impl_->timers) {
+    if (*entry.alive) {
+      out = SteadyTime(key.first);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace rfq

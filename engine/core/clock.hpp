@@ -1,0 +1,101 @@
+#pragma once
+// Every use of time goes through Clock: timers, deadlines, rate windows, RFQ expiry.
+// RealClock follows the machine; VirtualClock moves only when told to, and only when the loop
+// is idle (run ready handlers, then jump to the next deadline), which makes scripted tests
+// exact and instant. Timer callbacks are always posted to the owning io_context, never run
+// inside schedule().
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace rfq {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+using Nanos = std::chrono::nanoseconds;
+using Millis = std::chrono::milliseconds;
+
+// Owns one scheduled callback. Destroying or cancelling it guarantees the callback will not
+// run (even if its expiry was already queued on the loop).
+class TimerHandle {
+ public:
+  TimerHandle() = default;
+  explicit TimerHandle(std::shared_ptr<bool> alive) : alive_(std::move(alive)) {}
+  TimerHandle(TimerHandle&&) noexcept = default;
+  TimerHandle& operator=(TimerHandle&& other) noexcept {
+    cancel();
+    alive_ = std::move(other.alive_);
+    return *this;
+  }
+  TimerHandle(const TimerHandle&) = delete;
+  TimerHandle& operator=(const TimerHandle&) = delete;
+  ~TimerHandle() { cancel(); }
+
+  void cancel() {
+    if (alive_) *alive_ = false;
+    alive_.reset();
+  }
+  bool active() const { return alive_ && *alive_; }
+
+ private:
+  std::shared_ptr<bool> alive_;
+};
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall time, Unix epoch milliseconds (signatures, RFQ expiry, rfq.now()).
+  virtual std::int64_t now_ms() const = 0;
+  // Monotonic time (deadlines, rate windows, latency).
+  virtual SteadyTime steady_now() const = 0;
+  // Runs fn on the loop after delay unless the handle is cancelled or destroyed first.
+  [[nodiscard]] virtual TimerHandle schedule(Nanos delay, std::function<void()> fn) = 0;
+  [[nodiscard]] TimerHandle schedule_at(SteadyTime when, std::function<void()> fn) {
+    return schedule(when - steady_now(), std::move(fn));
+  }
+  virtual bool is_virtual() const = 0;
+};
+
+class RealClock final : public Clock {
+ public:
+  explicit RealClock(boost::asio::io_context& io) : io_(io) {}
+  std::int64_t now_ms() const override;
+  SteadyTime steady_now() const override { return std::chrono::steady_clock::now(); }
+  TimerHandle schedule(Nanos delay, std::function<void()> fn) override;
+  bool is_virtual() const override { return false; }
+
+ private:
+  boost::asio::io_context& io_;
+};
+
+class VirtualClock final : public Clock {
+ public:
+  // start_ms is the wall time the virtual clock reads before any advance.
+  VirtualClock(boost::asio::io_context& io, std::int64_t start_ms);
+  ~VirtualClock() override;
+
+  std::int64_t now_ms() const override;
+  SteadyTime steady_now() const override;
+  TimerHandle schedule(Nanos delay, std::function<void()> fn) override;
+  bool is_virtual() const override { return true; }
+
+  // Moves time forward by d: runs every ready handler, then jumps to each due deadline in
+  // order, running what it posts, until d has elapsed. Returns the handlers run.
+  std::size_t advance(Nanos d);
+  // Runs ready handlers without moving time.
+  std::size_t poll();
+  std::size_t pending_timers() const;
+  // Time of the next live timer, if any.
+  bool next_deadline(SteadyTime& out) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rfq
