@@ -1,0 +1,48 @@
+#pragma once
+// The simulator's HTTP/1.1 front: a Beast server on 127.0.0.1 (plain or TLS) that hands every
+// request to OkxSim::handle() and writes back its reply. Keep-alive, many concurrent
+// connections, one session per connection. Asio and Beast stay out of this header (the CLI
+// includes it). Run the io_context from one thread: OkxSim is single-threaded.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace boost::asio {
+class io_context;
+namespace ssl {
+class context;
+}
+}  // namespace boost::asio
+
+namespace rfq::sim {
+
+class OkxSim;
+
+class SimServer {
+ public:
+  // tls == nullptr: plain http; otherwise https with that (server) context.
+  SimServer(boost::asio::io_context& io, OkxSim& okx,
+            std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
+  // Closes the acceptor and every session (call on the loop thread or after run() returned).
+  ~SimServer();
+  SimServer(const SimServer&) = delete;
+  SimServer& operator=(const SimServer&) = delete;
+
+  // Binds 127.0.0.1:port (0 = ephemeral), starts accepting and returns the bound port.
+  // Throws boost::system::system_error when the port cannot be bound (start-up error).
+  std::uint16_t listen(std::uint16_t port = 0);
+
+  // Closes the acceptor and all sessions so io_context::run() can return. Safe from any
+  // thread: it runs on the loop (inline when already there).
+  void stop();
+
+  // Connections accepted so far (read on the loop thread or after run() returned).
+  std::size_t connections_accepted() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace rfq::sim

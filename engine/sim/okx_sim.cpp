@@ -1,0 +1,508 @@
+#include "engine/sim/okx_sim.hpp"
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <charconv>
+#include <random>
+#include <stdexcept>
+
+#include "engine/core/clock.hpp"
+#include "engine/core/log.hpp"
+#include "engine/sim/journal.hpp"
+#include "engine/sim/okx_auth.hpp"
+
+namespace rfq::sim {
+
+namespace json = boost::json;
+
+namespace detail {
+
+// What handle() answers, plus the OKX code it carries (for the journal).
+struct OkxAnswer {
+  unsigned status = 200;
+  std::string code;
+  std::string body;
+};
+
+struct OkxRoute {
+  std::string_view method;
+  std::string_view path;
+  std::string_view endpoint;
+  bool is_private;
+  std::size_t limit;  // requests per window and API key; 0 = none
+  Nanos window;
+  OkxAnswer (OkxSim::*handler)(const SimHttpRequest&);
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::OkxAnswer;
+
+constexpr std::uint64_t kFirstRfqId = 22535;  // the docs' example id, for familiar logs
+constexpr std::size_t kMaxRfqsPerPage = 100;
+constexpr std::int64_t kOptionRfqLifetimeMs = 600000;  // all legs options: 10 min
+constexpr std::int64_t kOtherRfqLifetimeMs = 120000;   // otherwise: 2 min
+constexpr std::string_view kTraderCode = "RFQDSIM";
+constexpr std::string_view kCounterparty = "WAGMI";  // OKX's demo-trading bot
+
+constexpr std::string_view kStates[] = {"active",  "canceled", "pending_fill", "filled",
+                                        "expired", "failed",   "traded_away"};
+
+// ---- envelopes -----------------------------------------------------------------------------
+
+OkxAnswer envelope(std::string_view code, std::string_view msg, json::array data = {},
+                   unsigned status = 200) {
+  json::object o;
+  o["code"] = code;
+  o["msg"] = msg;
+  o["data"] = std::move(data);
+  return {status, std::string(code), json::serialize(o)};
+}
+
+// Auth failures as OKX words them live: msg first ({"msg":"Invalid Sign","code":"50113"}).
+OkxAnswer refusal(const OkxRefusal& r) {
+  json::object o;
+  o["msg"] = r.msg;
+  o["code"] = r.code;
+  o["data"] = json::array();
+  return {r.status, std::string(r.code), json::serialize(o)};
+}
+
+// Observed live: HTTP 429 {"msg":"Too Many Requests","code":"50011"} (PROTOCOLS.md §5).
+OkxAnswer too_many_requests() {
+  return {429, "50011", R"({"msg":"Too Many Requests","code":"50011"})"};
+}
+
+OkxAnswer parameter_error(std::string_view name) {
+  return envelope("51000", "Parameter " + std::string(name) + " error", {}, 400);
+}
+
+OkxAnswer cancel_result(std::string_view code, std::string_view msg, std::string_view rfq_id,
+                        std::string_view cl_rfq_id, std::string_view s_code,
+                        std::string_view s_msg) {
+  json::object item;
+  item["rfqId"] = rfq_id;
+  item["clRfqId"] = cl_rfq_id;
+  item["sCode"] = s_code;
+  item["sMsg"] = s_msg;
+  return envelope(code, msg, json::array{std::move(item)});
+}
+
+json::object leg_item(const SimLeg& leg) {
+  json::object o;
+  o["instId"] = leg.inst_id;
+  o["tdMode"] = "cross";
+  o["ccy"] = "";
+  o["side"] = leg.side;
+  o["posSide"] = "net";
+  o["sz"] = leg.sz;
+  o["tgtCcy"] = "";
+  o["tradeQuoteCcy"] = "";
+  return o;
+}
+
+// Every field of the documented GET /api/v5/rfq/rfqs item; numbers as strings, as OKX does.
+json::object rfq_item(const SimRfq& r) {
+  json::array legs;
+  for (const auto& leg : r.legs) legs.push_back(leg_item(leg));
+  json::object o;
+  o["rfqId"] = r.rfq_id;
+  o["clRfqId"] = r.cl_rfq_id;
+  o["tag"] = r.tag;
+  o["traderCode"] = kTraderCode;
+  o["validUntil"] = std::to_string(r.valid_until_ms);
+  o["allowPartialExecution"] = false;
+  o["state"] = r.state;
+  o["flowType"] = "";
+  o["counterparties"] = json::array{json::string(kCounterparty)};
+  o["legs"] = std::move(legs);
+  o["cTime"] = std::to_string(r.c_time_ms);
+  o["uTime"] = std::to_string(r.u_time_ms);
+  o["groupId"] = "";
+  o["acctAlloc"] = json::array();
+  return o;
+}
+
+// ---- request parsing -----------------------------------------------------------------------
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string_view endpoint_of(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "application/json", any case, optionally followed by parameters ("; charset=utf-8").
+bool is_json_content_type(std::string_view value) {
+  return iequals(trim(value.substr(0, value.find(';'))), "application/json");
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// POST bodies: JSON object. No body at all (ccxt's parameterless POST) reads as {}; a body
+// without a Content-Type, or with a non-JSON one, is 50006.
+std::optional<OkxAnswer> parse_json_body(const SimHttpRequest& request, json::object& out) {
+  const auto content_type = find_header(request, "Content-Type");
+  const bool bad_type = content_type ? !is_json_content_type(*content_type) : !request.body.empty();
+  if (bad_type) {
+    return envelope("50006", "Invalid Content-Type. Please use \"application/JSON\".", {}, 400);
+  }
+  out = json::object();
+  if (request.body.empty()) return std::nullopt;
+  json::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  if (ec || !v.is_object()) return envelope("50002", "JSON syntax error", {}, 400);
+  out = std::move(v.as_object());
+  return std::nullopt;
+}
+
+// python-okx sends unused parameters as "" (read as absent); integers are taken as their text.
+std::optional<OkxAnswer> string_param(const json::object& params, std::string_view name,
+                                      std::string& out) {
+  out.clear();
+  const auto* v = params.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (v->is_string()) {
+    out = v->get_string();
+  } else if (v->is_int64()) {
+    out = std::to_string(v->get_int64());
+  } else if (v->is_uint64()) {
+    out = std::to_string(v->get_uint64());
+  } else {
+    return parameter_error(name);
+  }
+  return std::nullopt;
+}
+
+struct RfqQuery {
+  std::string rfq_id;
+  std::string cl_rfq_id;
+  std::string state;
+  std::uint64_t begin_id = 0;           // only ids above (newer than) this; 0 = no bound
+  std::optional<std::uint64_t> end_id;  // only ids below (older than) this
+  std::size_t limit = kMaxRfqsPerPage;
+
+  bool admits(std::uint64_t id, const SimRfq& r) const {
+    if (id <= begin_id) return false;
+    if (end_id && id >= *end_id) return false;
+    return state.empty() || r.state == state;
+  }
+};
+
+std::optional<OkxAnswer> apply_query_param(std::string_view key, std::string_view value,
+                                           RfqQuery& q) {
+  if (value.empty()) return std::nullopt;  // "k=" is absent, like python-okx's skipped ""
+  std::uint64_t n = 0;
+  if (key == "rfqId") {
+    q.rfq_id = value;
+  } else if (key == "clRfqId") {
+    q.cl_rfq_id = value;
+  } else if (key == "state") {
+    if (std::find(std::begin(kStates), std::end(kStates), value) == std::end(kStates)) {
+      return parameter_error("state");
+    }
+    q.state = value;
+  } else if (key == "beginId" || key == "endId") {
+    if (!parse_u64(value, n)) return parameter_error(key);
+    if (key == "beginId") {
+      q.begin_id = n;
+    } else {
+      q.end_id = n;
+    }
+  } else if (key == "limit") {
+    if (!parse_u64(value, n) || n == 0) return parameter_error("limit");
+    q.limit = std::min<std::uint64_t>(n, kMaxRfqsPerPage);
+  }
+  return std::nullopt;
+}
+
+// Query values arrive percent-encoded (ccxt) or raw (python-okx, okx-api): decode both.
+std::optional<OkxAnswer> parse_rfq_query(std::string_view target, RfqQuery& q) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return parameter_error("query");
+  for (const auto& param : url->params()) {
+    if (!param.has_value) continue;
+    if (auto bad = apply_query_param(param.key, param.value, q)) return bad;
+  }
+  return std::nullopt;
+}
+
+// ---- seeding -------------------------------------------------------------------------------
+
+constexpr std::string_view kSeedInstruments[] = {
+    "BTC-USD-260327-100000-C", "BTC-USD-260327-90000-P", "BTC-USD-260626-120000-C",
+    "BTC-USD-260626-80000-P",  "ETH-USD-260327-4000-C",  "ETH-USD-260327-3000-P",
+    "ETH-USD-260626-5000-C",   "ETH-USD-260626-2500-P",
+};
+constexpr std::string_view kSeedSizes[] = {"1", "5", "10", "25"};
+
+// Raw engine output only: std:: distributions differ between standard libraries.
+std::vector<SimLeg> seed_legs(std::mt19937_64& rng) {
+  constexpr std::size_t n_instruments = std::size(kSeedInstruments);
+  const std::size_t n_legs = 1 + rng() % 2;
+  const std::size_t first = rng() % n_instruments;
+  std::vector<SimLeg> legs;
+  for (std::size_t i = 0; i < n_legs; ++i) {
+    SimLeg leg;
+    leg.inst_id = kSeedInstruments[(first + i * 3) % n_instruments];
+    leg.side = (rng() % 2 == 0) ? "buy" : "sell";
+    leg.sz = kSeedSizes[rng() % std::size(kSeedSizes)];
+    legs.push_back(std::move(leg));
+  }
+  return legs;
+}
+
+std::string seed_cl_id(std::size_t n) {
+  std::string digits = std::to_string(n);
+  if (digits.size() < 3) digits.insert(0, 3 - digits.size(), '0');
+  return "seed" + digits;
+}
+
+// An option instId has five parts and ends in -C or -P (BTC-USD-260327-100000-C).
+bool is_option(std::string_view inst_id) {
+  return std::count(inst_id.begin(), inst_id.end(), '-') == 4 &&
+         (inst_id.ends_with("-C") || inst_id.ends_with("-P"));
+}
+
+std::int64_t default_lifetime_ms(const std::vector<SimLeg>& legs) {
+  const bool all_options =
+      std::all_of(legs.begin(), legs.end(), [](const SimLeg& l) { return is_option(l.inst_id); });
+  return all_options ? kOptionRfqLifetimeMs : kOtherRfqLifetimeMs;
+}
+
+}  // namespace
+
+// ---- OkxSim --------------------------------------------------------------------------------
+
+OkxSim::OkxSim(Clock& clock, Journal& journal, OkxSimOptions options)
+    : clock_(clock),
+      journal_(journal),
+      options_(std::move(options)),
+      log_(log::get("sim")),
+      next_id_(kFirstRfqId) {}
+
+OkxSim::~OkxSim() = default;
+
+SimHttpReply OkxSim::handle(const SimHttpRequest& request) {
+  expire_due();
+  Answer answer = dispatch(request);
+  record(request, answer);
+  return {answer.status, std::move(answer.body)};
+}
+
+const detail::OkxRoute* OkxSim::find_route(std::string_view path) {
+  using std::chrono::seconds;
+  static const detail::OkxRoute kRoutes[] = {
+      {"GET", "/api/v5/public/time", "time", false, 0, Nanos{0}, &OkxSim::on_public_time},
+      {"POST", "/api/v5/rfq/cancel-rfq", "cancel-rfq", true, 5, seconds(2), &OkxSim::on_cancel_rfq},
+      {"GET", "/api/v5/rfq/rfqs", "rfqs", true, 2, seconds(2), &OkxSim::on_get_rfqs},
+  };
+  for (const auto& route : kRoutes) {
+    if (route.path == path) return &route;
+  }
+  return nullptr;
+}
+
+// Order: route (404/405), auth (401), rate limit (429), then the endpoint's own checks.
+OkxSim::Answer OkxSim::dispatch(const SimHttpRequest& request) {
+  const auto* route = find_route(path_of(request.target));
+  if (route == nullptr) {
+    return envelope("50005", "API endpoint is inactive or unavailable.", {}, 404);
+  }
+  if (request.method != route->method) {
+    return envelope("50115", "Invalid request method.", {}, 405);
+  }
+  if (route->is_private) {
+    if (auto refused = check_okx_auth(request, options_, clock_.now_ms())) {
+      return refusal(*refused);
+    }
+    if (!within_limit(*route)) return too_many_requests();
+  }
+  return (this->*(route->handler))(request);
+}
+
+// Only authenticated requests reach here, so they count; refused ones do not.
+bool OkxSim::within_limit(const detail::OkxRoute& route) {
+  if (!options_.enforce_limits || route.limit == 0) return true;
+  std::string key = std::string(route.endpoint) + '\n' + options_.api_key;
+  auto it = windows_.find(key);
+  if (it == windows_.end()) {
+    it = windows_.emplace(std::move(key), SlidingWindow(route.limit, route.window)).first;
+  }
+  return it->second.try_acquire(clock_.steady_now());
+}
+
+OkxSim::Answer OkxSim::on_public_time(const SimHttpRequest&) {
+  json::object item;
+  item["ts"] = std::to_string(clock_.now_ms());
+  return envelope("0", "", json::array{std::move(item)});
+}
+
+OkxSim::Answer OkxSim::on_cancel_rfq(const SimHttpRequest& request) {
+  json::object params;
+  if (auto bad = parse_json_body(request, params)) return *bad;
+  std::string rfq_id;
+  std::string cl_rfq_id;
+  if (auto bad = string_param(params, "rfqId", rfq_id)) return *bad;
+  if (auto bad = string_param(params, "clRfqId", cl_rfq_id)) return *bad;
+  if (rfq_id.empty() && cl_rfq_id.empty()) {
+    return envelope("50015", "Either parameter rfqId or clRfqId is required", {}, 400);
+  }
+  // rfqId wins when both are given.
+  SimRfq* r = rfq_id.empty() ? find_by_cl_id(cl_rfq_id) : find_by_id(rfq_id);
+  if (r == nullptr) {
+    return cancel_result("1", "Operation failed.", rfq_id, cl_rfq_id, "70000",
+                         "RFQ does not exist.");
+  }
+  if (r->state != "active") {
+    return cancel_result("1", "Operation failed.", r->rfq_id, r->cl_rfq_id, "70200",
+                         "The RFQ with " + r->state + " status cannot be canceled");
+  }
+  r->state = "canceled";
+  r->u_time_ms = clock_.now_ms();
+  return cancel_result("0", "", r->rfq_id, r->cl_rfq_id, "0", "");
+}
+
+// Newest first (descending rfqId); beginId/endId are exclusive bounds, limit caps the page.
+OkxSim::Answer OkxSim::on_get_rfqs(const SimHttpRequest& request) {
+  RfqQuery q;
+  if (auto bad = parse_rfq_query(request.target, q)) return *bad;
+  json::array data;
+  if (!q.rfq_id.empty() || !q.cl_rfq_id.empty()) {
+    const SimRfq* r = q.rfq_id.empty() ? find_by_cl_id(q.cl_rfq_id) : find_by_id(q.rfq_id);
+    std::uint64_t id = 0;
+    if (r != nullptr && parse_u64(r->rfq_id, id) && q.admits(id, *r)) data.push_back(rfq_item(*r));
+    return envelope("0", "", std::move(data));
+  }
+  auto it = q.end_id ? rfqs_.lower_bound(*q.end_id) : rfqs_.end();
+  while (it != rfqs_.begin() && data.size() < q.limit) {
+    --it;
+    if (it->first <= q.begin_id) break;
+    if (q.admits(it->first, it->second)) data.push_back(rfq_item(it->second));
+  }
+  return envelope("0", "", std::move(data));
+}
+
+void OkxSim::record(const SimHttpRequest& request, const Answer& answer) {
+  const auto path = path_of(request.target);
+  json::object entry;
+  entry["ts_ms"] = clock_.now_ms();
+  entry["venue"] = "okx";
+  entry["method"] = request.method;
+  entry["target"] = request.target;
+  entry["endpoint"] = endpoint_of(path);
+  entry["body"] = request.body;
+  entry["status"] = static_cast<std::int64_t>(answer.status);
+  entry["code"] = answer.code;
+  if (auto demo = find_header(request, "x-simulated-trading")) entry["simulated_trading"] = *demo;
+  journal_.append(std::move(entry));
+  log_->debug("okx {} {} -> {} code={}", request.method, request.target, answer.status,
+              answer.code);
+}
+
+// ---- RFQ book ------------------------------------------------------------------------------
+
+std::string OkxSim::add_rfq(NewRfq rfq) {
+  if (rfq.legs.empty()) throw std::invalid_argument("okx sim: an RFQ needs at least one leg");
+  if (!rfq.cl_rfq_id.empty() && by_cl_id_.count(rfq.cl_rfq_id) != 0) {
+    throw std::invalid_argument("okx sim: duplicate clRfqId " + rfq.cl_rfq_id);
+  }
+  expire_due();
+  const auto now = clock_.now_ms();
+  const auto id = next_id_++;
+  SimRfq r;
+  r.rfq_id = std::to_string(id);
+  r.cl_rfq_id = std::move(rfq.cl_rfq_id);
+  r.tag = std::move(rfq.tag);
+  r.state = "active";
+  r.c_time_ms = now;
+  r.u_time_ms = now;
+  r.valid_until_ms = now + rfq.expires_in_ms.value_or(default_lifetime_ms(rfq.legs));
+  r.legs = std::move(rfq.legs);
+  if (!r.cl_rfq_id.empty()) by_cl_id_.emplace(r.cl_rfq_id, id);
+  expiry_.emplace(r.valid_until_ms, id);
+  std::string rfq_id = r.rfq_id;
+  rfqs_.emplace(id, std::move(r));
+  return rfq_id;
+}
+
+void OkxSim::seed(std::size_t count, std::int64_t spread_ms, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const auto n = static_cast<std::int64_t>(count);
+  for (std::int64_t i = 1; i <= n; ++i) {
+    NewRfq rfq;
+    rfq.cl_rfq_id = seed_cl_id(++seeded_);
+    rfq.tag = "seed";
+    rfq.legs = seed_legs(rng);
+    // Evenly over (now, now + spread]: never 0, so no seeded RFQ is born expired.
+    rfq.expires_in_ms = std::max<std::int64_t>(1, spread_ms * i / n);
+    add_rfq(std::move(rfq));
+  }
+}
+
+std::optional<SimRfq> OkxSim::rfq(std::string_view rfq_id) const {
+  expire_due();
+  const SimRfq* r = find_by_id(rfq_id);
+  if (r == nullptr) return std::nullopt;
+  return *r;
+}
+
+std::vector<SimRfq> OkxSim::rfqs() const {
+  expire_due();
+  std::vector<SimRfq> out;
+  out.reserve(rfqs_.size());
+  for (const auto& [id, r] : rfqs_) out.push_back(r);
+  return out;
+}
+
+std::size_t OkxSim::count_in_state(std::string_view state) const {
+  expire_due();
+  return static_cast<std::size_t>(std::count_if(
+      rfqs_.begin(), rfqs_.end(), [&](const auto& kv) { return kv.second.state == state; }));
+}
+
+void OkxSim::expire_due() const {
+  const auto now = clock_.now_ms();
+  while (!expiry_.empty() && expiry_.begin()->first <= now) {
+    const auto [valid_until, id] = *expiry_.begin();
+    expiry_.erase(expiry_.begin());
+    auto it = rfqs_.find(id);
+    if (it == rfqs_.end() || it->second.state != "active") continue;  // stale entry
+    it->second.state = "expired";
+    it->second.u_time_ms = valid_until;
+  }
+}
+
+SimRfq* OkxSim::find_by_id(std::string_view rfq_id) const {
+  std::uint64_t id = 0;
+  if (!parse_u64(rfq_id, id)) return nullptr;
+  auto it = rfqs_.find(id);
+  return it == rfqs_.end() ? nullptr : &it->second;
+}
+
+SimRfq* OkxSim::find_by_cl_id(std::string_view cl_rfq_id) const {
+  auto it = by_cl_id_.find(std::string(cl_rfq_id));
+  if (it == by_cl_id_.end()) return nullptr;
+  auto r = rfqs_.find(it->second);
+  return r == rfqs_.end() ? nullptr : &r->second;
+}
+
+}  // namespace rfq::sim

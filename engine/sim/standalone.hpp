@@ -1,0 +1,28 @@
+#pragma once
+// `rfqd sim`: the simulator as a standalone loopback server any client can use (ccxt, curl,
+// rfqd). Prints one JSON line when ready, serves until SIGINT/SIGTERM.
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+namespace rfq::sim {
+
+struct StandaloneOptions {
+  std::uint16_t okx_port = 0;  // 0: ephemeral (read the port from the ready line)
+  std::size_t seed_rfqs = 0;
+  std::int64_t seed_spread_ms = 120000;
+  std::string journal_path;  // empty: journal in memory only
+  std::uint64_t seed = 1;
+};
+
+// Credentials: OKX_API_KEY / OKX_SECRET_KEY / OKX_PASSPHRASE (or their *_FILE forms) when all
+// three are set, else kSimApiKey / kSimSecret / kSimPassphrase; a partial set is an error.
+// When listening, writes exactly one line to `out` and flushes it:
+//   {"okx_port":N,"seed_rfqs":K,"journal":"PATH"}      ("journal":"" without a journal file)
+// Returns 0 after SIGINT/SIGTERM, 2 on a configuration error (credentials, journal file, port).
+// Errors go to the "sim" logger; secrets are never printed or logged.
+int run_standalone(const StandaloneOptions& options, std::ostream& out);
+
+}  // namespace rfq::sim
