@@ -1,0 +1,378 @@
+#include "engine/net/http_client.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <deque>
+#include <optional>
+#include <stdexcept>
+
+#include "engine/core/error.hpp"
+#include "engine/core/log.hpp"
+
+namespace rfq::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using Deadline = std::chrono::steady_clock::time_point;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// One keep-alive connection. The TLS stream cannot be reused after a failure, so every
+// (re)connect builds fresh streams.
+struct Connection {
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  bool open = false;
+  bool busy = false;
+
+  void reset(asio::io_context& io, ssl::context* ctx) {
+    plain.reset();
+    tls.reset();
+    buffer.clear();
+    if (ctx != nullptr) {
+      tls.emplace(io, *ctx);
+    } else {
+      plain.emplace(io);
+    }
+  }
+  beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+  void close() {
+    if (plain || tls) {
+      error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      lowest().socket().close(ignored);
+    }
+    open = false;
+  }
+};
+
+}  // namespace
+
+struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
+  struct Pending {
+    HttpRequest req;
+    Deadline deadline;
+    Handler handler;
+  };
+
+  asio::io_context& io;
+  Origin origin;
+  HttpClientOptions options;
+  std::unique_ptr<ssl::context> tls_ctx;
+  tcp::resolver resolver;
+  std::optional<tcp::resolver::results_type> endpoints;
+  std::vector<std::unique_ptr<Connection>> conns;
+  std::deque<Pending> queue;
+  asio::steady_timer queue_timer;  // fires at the earliest deadline among queued requests
+  std::string host_header;
+  bool closed = false;
+  std::size_t connects = 0;
+  std::shared_ptr<spdlog::logger> log = log::get("net");
+
+  Impl(asio::io_context& io_ctx, Origin o, HttpClientOptions opts)
+      : io(io_ctx),
+        origin(std::move(o)),
+        options(std::move(opts)),
+        resolver(io_ctx),
+        queue_timer(io_ctx) {
+    if (origin.tls) {
+      tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+      tls_ctx->set_verify_mode(ssl::verify_peer);
+      error_code ec;
+      if (options.ca_file.empty()) {
+        tls_ctx->set_default_verify_paths(ec);
+      } else {
+        tls_ctx->load_verify_file(options.ca_file, ec);
+      }
+      if (ec) {
+        throw std::runtime_error("cannot load CA certificates" +
+                                 (options.ca_file.empty() ? std::string(" (system store)")
+                                                          : " from '" + options.ca_file + "'") +
+                                 ": " + ec.message());
+      }
+    }
+    const bool default_port = (origin.tls && origin.port == "443") ||
+                              (!origin.tls && origin.port == "80");
+    host_header = default_port ? origin.host : origin.host + ":" + origin.port;
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, options.pool_size); ++i) {
+      conns.push_back(std::make_unique<Connection>());
+    }
+  }
+
+  Connection* idle_connection() {
+    Connection* best = nullptr;
+    for (auto& c : conns) {
+      if (c->busy) continue;
+      if (c->open) return c.get();
+      if (best == nullptr) best = c.get();
+    }
+    return best;
+  }
+
+  void pump() {
+    while (!queue.empty() && !closed) {
+      Connection* c = idle_connection();
+      if (c == nullptr) return arm_queue_timer();
+      Pending p = std::move(queue.front());
+      queue.pop_front();
+      if (std::chrono::steady_clock::now() >= p.deadline) {
+        complete(std::move(p.handler), make_error_code(Errc::timeout), {});
+        continue;
+      }
+      c->busy = true;
+      asio::co_spawn(io, run(shared_from_this(), c, std::move(p)), asio::detached);
+    }
+  }
+
+  // A queued request fails at its own deadline, not when a connection frees up.
+  void arm_queue_timer() {
+    if (queue.empty() || closed) return;
+    Deadline earliest = queue.front().deadline;
+    for (const auto& p : queue) earliest = std::min(earliest, p.deadline);
+    queue_timer.expires_at(earliest);
+    std::weak_ptr<Impl> weak = shared_from_this();
+    queue_timer.async_wait([weak](error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed) return;
+      self->expire_queued();
+    });
+  }
+
+  void expire_queued() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = queue.begin(); it != queue.end();) {
+      if (it->deadline <= now) {
+        complete(std::move(it->handler), make_error_code(Errc::timeout), {});
+        it = queue.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    arm_queue_timer();
+  }
+
+  void complete(Handler handler, error_code ec, HttpResponse res) {
+    asio::post(io, [h = std::move(handler), ec, res = std::move(res)]() mutable {
+      std::move(h)(ec, std::move(res));
+    });
+  }
+
+  static error_code disconnected() { return make_error_code(Errc::disconnected); }
+
+  // close() may run while this coroutine waits: every resumption checks `closed` first.
+  asio::awaitable<error_code> connect(Connection& c, Deadline deadline) {
+    if (closed) co_return disconnected();
+    if (!endpoints) {
+      auto [ec, results] = co_await resolver.async_resolve(origin.host, origin.port, kTuple);
+      if (closed) co_return disconnected();
+      if (ec) {
+        log->warn("stage=resolve host={} error={}", origin.host, ec.message());
+        co_return ec;
+      }
+      endpoints = std::move(results);
+    }
+    c.reset(io, tls_ctx.get());
+    auto& low = c.lowest();
+    low.expires_at(deadline);
+    auto [ec, ep] = co_await low.async_connect(*endpoints, kTuple);
+    if (closed) co_return disconnected();
+    if (ec) {
+      log->warn("stage=connect host={}:{} error={}", origin.host, origin.port, ec.message());
+      co_return ec;
+    }
+    error_code opt_ec;
+    low.socket().set_option(tcp::no_delay(true), opt_ec);
+    if (c.tls) {
+      if (auto hec = setup_tls_verification(*c.tls)) co_return hec;
+      auto [hs_ec] = co_await c.tls->async_handshake(ssl::stream_base::client, kTuple);
+      if (closed) co_return disconnected();
+      if (hs_ec) {
+        log->warn("stage=tls host={} error={}", origin.host, hs_ec.message());
+        co_return hs_ec;
+      }
+    }
+    c.open = true;
+    ++connects;
+    co_return error_code{};
+  }
+
+  // SNI for names; the certificate must match the name, or the IP for IP literals.
+  error_code setup_tls_verification(beast::ssl_stream<beast::tcp_stream>& s) {
+    SSL* handle = s.native_handle();
+    X509_VERIFY_PARAM* param = SSL_get0_param(handle);
+    error_code addr_ec;
+    asio::ip::make_address(origin.host, addr_ec);
+    int ok = 1;
+    if (addr_ec) {
+      ok = SSL_set_tlsext_host_name(handle, origin.host.c_str());
+      X509_VERIFY_PARAM_set_hostflags(
+          param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+      ok = ok && X509_VERIFY_PARAM_set1_host(param, origin.host.c_str(), origin.host.size());
+    } else {
+      ok = X509_VERIFY_PARAM_set1_ip_asc(param, origin.host.c_str());
+    }
+    s.set_verify_mode(ssl::verify_peer);
+    if (!ok) return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    return {};
+  }
+
+  template <typename Stream>
+  asio::awaitable<error_code> exchange(Stream& stream, Connection& c, const HttpRequest& r,
+                                       Deadline deadline, HttpResponse& out, bool& got_bytes) {
+    http::request<http::string_body> req{http::string_to_verb(r.method), r.target, 11};
+    req.set(http::field::host, host_header);
+    req.set(http::field::user_agent, "rfqd/0.1");
+    for (const auto& [name, value] : r.headers) req.set(name, value);
+    if (!r.body.empty() || r.method != "GET") {
+      req.body() = r.body;
+      req.prepare_payload();
+    }
+    req.keep_alive(true);
+    c.lowest().expires_at(deadline);
+    out.write_started = std::chrono::steady_clock::now();
+    auto [wec, wn] = co_await http::async_write(stream, req, kTuple);
+    if (wec) co_return wec;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(8 * 1024 * 1024);
+    auto [rec, rn] = co_await http::async_read(stream, c.buffer, parser, kTuple);
+    got_bytes = parser.got_some();
+    if (rec) co_return rec;
+    auto& res = parser.get();
+    out.status = res.result_int();
+    out.body = std::move(res.body());
+    out.completed = std::chrono::steady_clock::now();
+    if (!res.keep_alive()) c.close();
+    co_return error_code{};
+  }
+
+  static asio::awaitable<void> run(std::shared_ptr<Impl> self, Connection* c, Pending p) {
+    HttpResponse res;
+    error_code ec;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (self->closed) {
+        ec = disconnected();
+        break;
+      }
+      bool fresh = false;
+      if (!c->open) {
+        ec = co_await self->connect(*c, p.deadline);
+        if (ec) break;
+        fresh = true;
+      }
+      bool got_bytes = false;
+      if (c->tls) {
+        ec = co_await self->exchange(*c->tls, *c, p.req, p.deadline, res, got_bytes);
+      } else {
+        ec = co_await self->exchange(*c->plain, *c, p.req, p.deadline, res, got_bytes);
+      }
+      if (!ec) break;
+      c->close();
+      // Only a stale keep-alive connection (nothing answered) earns a second attempt.
+      if (fresh || got_bytes || self->closed || ec == beast::error::timeout) break;
+      self->log->debug("stage=write retry on fresh connection after {}", ec.message());
+    }
+    if (ec && self->closed) ec = disconnected();
+    if (ec || self->closed) c->close();
+    c->busy = false;
+    self->complete(std::move(p.handler), ec, std::move(res));
+    self->pump();
+  }
+
+  static asio::awaitable<void> open_one(std::shared_ptr<Impl> self, Connection* c,
+                                        Deadline deadline,
+                                        std::shared_ptr<std::pair<std::size_t, error_code>> state,
+                                        std::shared_ptr<ReadyHandler> handler) {
+    error_code ec = co_await self->connect(*c, deadline);
+    if (ec || self->closed) c->close();
+    if (self->closed) ec = disconnected();
+    c->busy = false;
+    if (ec && !state->second) state->second = ec;
+    if (--state->first == 0) {
+      asio::post(self->io, [h = std::move(*handler), ec = state->second]() mutable {
+        std::move(h)(ec);
+      });
+    }
+    self->pump();
+  }
+};
+
+HttpClient::HttpClient(asio::io_context& io, Origin origin, HttpClientOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(origin), std::move(options))) {}
+
+HttpClient::~HttpClient() { close(); }
+
+void HttpClient::warm_up(Millis timeout, ReadyHandler handler) {
+  if (impl_->closed) {
+    asio::post(impl_->io, [h = std::move(handler)]() mutable {
+      std::move(h)(make_error_code(Errc::disconnected));
+    });
+    return;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<Connection*> todo;
+  for (auto& c : impl_->conns) {
+    if (!c->busy && !c->open) todo.push_back(c.get());
+  }
+  if (todo.empty()) {
+    asio::post(impl_->io, [h = std::move(handler)]() mutable { std::move(h)(error_code{}); });
+    return;
+  }
+  auto state = std::make_shared<std::pair<std::size_t, error_code>>(todo.size(), error_code{});
+  auto shared_handler = std::make_shared<ReadyHandler>(std::move(handler));
+  for (Connection* c : todo) {
+    c->busy = true;
+    asio::co_spawn(impl_->io, Impl::open_one(impl_, c, deadline, state, shared_handler),
+                   asio::detached);
+  }
+}
+
+void HttpClient::async_request(HttpRequest req, Millis timeout, Handler handler) {
+  if (impl_->closed) {
+    impl_->complete(std::move(handler), make_error_code(Errc::disconnected), {});
+    return;
+  }
+  impl_->queue.push_back(
+      {std::move(req), std::chrono::steady_clock::now() + timeout, std::move(handler)});
+  impl_->pump();
+}
+
+void HttpClient::close() {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  impl_->resolver.cancel();
+  impl_->queue_timer.cancel();
+  for (auto& c : impl_->conns) c->close();
+  while (!impl_->queue.empty()) {
+    auto p = std::move(impl_->queue.front());
+    impl_->queue.pop_front();
+    impl_->complete(std::move(p.handler), make_error_code(Errc::disconnected), {});
+  }
+}
+
+const Origin& HttpClient::origin() const { return impl_->origin; }
+std::size_t HttpClient::connects() const { return impl_->connects; }
+std::size_t HttpClient::open_connections() const {
+  std::size_t n = 0;
+  for (const auto& c : impl_->conns) n += c->open ? 1 : 0;
+  return n;
+}
+
+}  // namespace rfq::net

@@ -1,0 +1,69 @@
+#pragma once
+// HTTP/1.1 keep-alive client for one origin, on Beast. TLS verifies the peer chain and the
+// host name (or IP) and sends SNI; plain http is for loopback. A small pool of connections is
+// opened ahead of use so a burst of cancels pays no handshakes. Requests queue for an idle
+// connection; the timeout covers queueing, connect, write and read. A request that fails on a
+// reused connection before any answer arrived is retried once on a fresh one (every request
+// this engine sends is idempotent).
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/system/error_code.hpp>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/core/clock.hpp"
+#include "engine/net/url.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace rfq::net {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST"
+  std::string target;  // path + query, exactly as signed
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::string body;
+  SteadyTime write_started{};  // request bytes handed to the socket
+  SteadyTime completed{};      // full answer read
+};
+
+struct HttpClientOptions {
+  std::size_t pool_size = 2;
+  std::string ca_file;  // empty: system trust store
+};
+
+class HttpClient {
+ public:
+  using Handler = boost::asio::any_completion_handler<void(boost::system::error_code, HttpResponse)>;
+  using ReadyHandler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+
+  HttpClient(boost::asio::io_context& io, Origin origin, HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Opens and handshakes every pooled connection; completes with the first error, if any.
+  void warm_up(Millis timeout, ReadyHandler handler);
+  void async_request(HttpRequest req, Millis timeout, Handler handler);
+  // Closes every connection; queued and in-flight requests complete with DISCONNECTED.
+  void close();
+
+  const Origin& origin() const;
+  std::size_t connects() const;   // TCP connections opened so far
+  std::size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace rfq::net

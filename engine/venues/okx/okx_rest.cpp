@@ -1,0 +1,317 @@
+#include "engine/venues/okx/okx_rest.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <string>
+
+#include "engine/auth/okx_signer.hpp"
+
+namespace rfq::okx {
+namespace {
+
+namespace json = boost::json;
+
+bool is_ascii_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// RFC 3986 unreserved characters pass; everything else becomes %XX.
+std::string percent_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0x0F]);
+    }
+  }
+  return out;
+}
+
+bool is_2xx(unsigned http_status) { return http_status >= 200 && http_status < 300; }
+
+// OKX sends codes as strings; tolerate an integer from a proxy or an older gateway.
+// Returns false when the key is absent or of another type.
+bool get_code(const json::object& o, std::string_view key, std::string& out) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return false;
+  if (const auto* s = v->if_string()) {
+    out.assign(s->data(), s->size());
+    return true;
+  }
+  if (const auto* i = v->if_int64()) {
+    out = std::to_string(*i);
+    return true;
+  }
+  if (const auto* u = v->if_uint64()) {
+    out = std::to_string(*u);
+    return true;
+  }
+  return false;
+}
+
+// Optional string field: "" when absent or not a string.
+std::string get_string(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return {};
+  if (const auto* s = v->if_string()) return std::string(s->data(), s->size());
+  return {};
+}
+
+bool get_required_string(const json::object& o, std::string_view key, std::string& out) {
+  const json::value* v = o.if_contains(key);
+  if (!v || !v->is_string()) return false;
+  const auto& s = v->get_string();
+  out.assign(s.data(), s.size());
+  return true;
+}
+
+// Unix ms as OKX sends it: a string of decimal digits (an integer is tolerated).
+bool get_ms(const json::object& o, std::string_view key, std::int64_t& out) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return false;
+  if (const auto* i = v->if_int64()) {
+    if (*i < 0) return false;
+    out = *i;
+    return true;
+  }
+  const auto* s = v->if_string();
+  if (!s || s->empty()) return false;
+  for (char c : *s) {
+    if (c < '0' || c > '9') return false;
+  }
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
+  return ec == std::errc() && p == s->data() + s->size();
+}
+
+std::string status_text(unsigned http_status) { return std::to_string(http_status); }
+
+// Message for a reply we could not read as an OKX envelope.
+std::string unreadable_message(unsigned http_status, std::string_view body, bool is_json) {
+  std::string m = "HTTP " + status_text(http_status) + ": ";
+  if (body.empty()) return m + "empty reply body";
+  if (is_json) return m + "reply is valid JSON but not an OKX envelope (no code)";
+  return m + "reply was not valid JSON";
+}
+
+}  // namespace
+
+bool valid_client_id(std::string_view s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char c : s) {
+    if (!is_ascii_alnum(c)) return false;
+  }
+  return true;
+}
+
+std::string build_cancel_rfq_body(std::string_view id, std::string_view client_id) {
+  json::object o;
+  if (!id.empty()) o.emplace("rfqId", json::string_view(id.data(), id.size()));
+  if (!client_id.empty())
+    o.emplace("clRfqId", json::string_view(client_id.data(), client_id.size()));
+  return json::serialize(o);
+}
+
+std::string rfqs_target(std::string_view state, std::string_view end_id) {
+  std::string t(kRfqsPath);
+  t.push_back('?');
+  if (!state.empty()) t.append("state=").append(percent_encode(state)).push_back('&');
+  t.append("limit=").append(std::to_string(kRfqsPageLimit));
+  if (!end_id.empty()) t.append("&endId=").append(percent_encode(end_id));
+  return t;
+}
+
+Headers auth_headers(const auth::OkxCredentials& creds, std::int64_t unix_ms,
+                     std::string_view method, std::string_view target, std::string_view body,
+                     bool demo) {
+  // The prehash needs the method in upper case; the caller must send the same word.
+  std::string m(method);
+  for (char& c : m) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  std::string ts = auth::okx_timestamp(unix_ms);
+  std::string sign = auth::okx_sign(creds.secret.reveal(), auth::okx_prehash(ts, m, target, body));
+  Headers h;
+  h.reserve(6);
+  h.emplace_back("OK-ACCESS-KEY", creds.api_key);
+  h.emplace_back("OK-ACCESS-SIGN", std::move(sign));
+  h.emplace_back("OK-ACCESS-TIMESTAMP", std::move(ts));
+  h.emplace_back("OK-ACCESS-PASSPHRASE", creds.passphrase.reveal());
+  if (m != "GET") h.emplace_back("Content-Type", "application/json");
+  if (demo) h.emplace_back("x-simulated-trading", "1");
+  return h;
+}
+
+Errc map_code(std::string_view code, unsigned http_status) {
+  // A known venue code is more specific than the HTTP status (50013 comes with HTTP 429 but
+  // means "busy", not "slow down").
+  if (code == "70000") return Errc::unknown_rfq;
+  if (code == "70200") return Errc::not_cancelable;
+  if (code == "70207") return Errc::nothing_to_cancel;
+  if (code == "50011" || code == "50061") return Errc::rate_limited;
+  if (code.size() == 5 && code.substr(0, 3) == "501") return Errc::auth;
+  if (code == "50001" || code == "50013" || code == "50026" || code == "70208") {
+    return Errc::unavailable;
+  }
+  if (code == "50004") return Errc::timeout;
+  if (http_status == 429) return Errc::rate_limited;
+  if (http_status == 401) return Errc::auth;
+  if (http_status >= 500 && http_status < 600) return Errc::unavailable;
+  if (code == "0" && is_2xx(http_status)) return Errc::ok;
+  return Errc::rejected;
+}
+
+CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::string_view req_id,
+                              std::string_view req_client_id) {
+  CancelResult r;
+  r.sent = true;  // we hold an answer, so the request reached the venue
+  r.id = std::string(req_id);
+  r.client_id = std::string(req_client_id);
+
+  auto fail = [&](Errc e, std::string venue_code, std::string message) {
+    r.ec = make_error_code(e);
+    r.venue_code = std::move(venue_code);
+    r.message = std::move(message);
+    if (r.message.empty()) r.message = r.ec.message();
+    return r;
+  };
+
+  boost::system::error_code jec;
+  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec);
+  const json::object* top = jec ? nullptr : doc.if_object();
+  std::string code;
+  if (!top || !get_code(*top, "code", code)) {
+    // Gateway pages (HTML 502/504), empty bodies, truncated JSON: only the status speaks.
+    Errc e = is_2xx(http_status) ? Errc::unavailable : map_code("", http_status);
+    if (e == Errc::rejected && !top) e = Errc::unavailable;
+    return fail(e, status_text(http_status), unreadable_message(http_status, body, top));
+  }
+  std::string msg = get_string(*top, "msg");
+
+  // Per-item results are authoritative when the status is 2xx and the item carries sCode.
+  const json::object* item = nullptr;
+  if (const json::value* d = top->if_contains("data")) {
+    if (const auto* arr = d->if_array(); arr && !arr->empty()) item = (*arr)[0].if_object();
+  }
+  std::string s_code;
+  if (item && is_2xx(http_status) && get_code(*item, "sCode", s_code)) {
+    if (std::string id = get_string(*item, "rfqId"); !id.empty()) r.id = std::move(id);
+    if (std::string cl = get_string(*item, "clRfqId"); !cl.empty()) r.client_id = std::move(cl);
+    std::string s_msg = get_string(*item, "sMsg");
+    if (s_code == "0") {
+      r.state = "canceled";
+      r.venue_code = "0";
+      r.message = std::move(s_msg);
+      return r;
+    }
+    return fail(map_code(s_code, http_status), s_code, s_msg.empty() ? msg : s_msg);
+  }
+
+  Errc e = map_code(code, http_status);
+  if (e == Errc::ok) {
+    r.state = "canceled";
+    r.venue_code = code;
+    r.message = std::move(msg);
+    return r;
+  }
+  return fail(e, code, std::move(msg));
+}
+
+RfqPage parse_rfqs(unsigned http_status, std::string_view body) {
+  RfqPage page;
+  auto fail = [&](Errc e, std::string venue_code, std::string message) {
+    page.ec = make_error_code(e);
+    page.venue_code = std::move(venue_code);
+    page.message = std::move(message);
+    if (page.message.empty()) page.message = page.ec.message();
+    page.rfqs.clear();
+    return page;
+  };
+
+  boost::system::error_code jec;
+  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec);
+  const json::object* top = jec ? nullptr : doc.if_object();
+  std::string code;
+  if (!top || !get_code(*top, "code", code)) {
+    Errc e = is_2xx(http_status) ? Errc::unavailable : map_code("", http_status);
+    if (e == Errc::rejected && !top) e = Errc::unavailable;
+    return fail(e, status_text(http_status), unreadable_message(http_status, body, top));
+  }
+  page.venue_code = code;
+  if (Errc e = map_code(code, http_status); e != Errc::ok) {
+    return fail(e, code, get_string(*top, "msg"));
+  }
+  const json::value* d = top->if_contains("data");
+  const json::array* arr = d ? d->if_array() : nullptr;
+  if (!arr) return fail(Errc::unavailable, code, "rfqs reply has no data array");
+
+  page.rfqs.reserve(arr->size());
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    auto bad = [&](std::string_view what) {
+      return fail(Errc::unavailable, code,
+                  "rfqs item " + std::to_string(i) + ": missing or invalid " + std::string(what));
+    };
+    const json::object* it = (*arr)[i].if_object();
+    if (!it) return bad("object");
+    Rfq q;
+    q.venue = "okx";
+    if (!get_required_string(*it, "rfqId", q.id) || q.id.empty()) return bad("rfqId");
+    if (!get_required_string(*it, "state", q.raw_state) || q.raw_state.empty()) return bad("state");
+    if (!get_ms(*it, "cTime", q.created_ms)) return bad("cTime");
+    if (!get_ms(*it, "validUntil", q.expires_ms)) return bad("validUntil");
+    q.client_id = get_string(*it, "clRfqId");
+    q.label = get_string(*it, "tag");
+    q.state = normalize_state(q.raw_state);
+    const json::value* lv = it->if_contains("legs");
+    const json::array* legs = lv ? lv->if_array() : nullptr;
+    if (!legs) return bad("legs");
+    q.legs.reserve(legs->size());
+    for (const json::value& l : *legs) {
+      const json::object* lo = l.if_object();
+      RfqLeg leg;
+      if (!lo || !get_required_string(*lo, "instId", leg.instrument) ||
+          !get_required_string(*lo, "side", leg.side) ||
+          !get_required_string(*lo, "sz", leg.size)) {
+        return bad("leg (instId, side, sz)");
+      }
+      q.legs.push_back(std::move(leg));
+    }
+    page.rfqs.push_back(std::move(q));
+  }
+  return page;
+}
+
+std::string normalize_state(std::string_view raw) {
+  if (raw == "active" || raw == "canceled" || raw == "expired" || raw == "filled" ||
+      raw == "pending_fill" || raw == "failed") {
+    return std::string(raw);
+  }
+  if (raw == "cancelled") return "canceled";
+  // traded_away (maker-only) and any word we do not know: not open, not ours to cancel.
+  return "failed";
+}
+
+bool parse_public_time(std::string_view body, std::int64_t& server_ms) {
+  boost::system::error_code jec;
+  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec);
+  const json::object* top = jec ? nullptr : doc.if_object();
+  std::string code;
+  if (!top || !get_code(*top, "code", code) || code != "0") return false;
+  const json::value* d = top->if_contains("data");
+  const json::array* arr = d ? d->if_array() : nullptr;
+  if (!arr || arr->empty()) return false;
+  const json::object* item = (*arr)[0].if_object();
+  std::int64_t ms = 0;
+  if (!item || !get_ms(*item, "ts", ms)) return false;
+  server_ms = ms;
+  return true;
+}
+
+}  // namespace rfq::okx

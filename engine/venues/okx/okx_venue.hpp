@@ -1,0 +1,60 @@
+#pragma once
+// Venue "okx": OKX block-trading RFQs (taker) over REST. Session glue only: it paces, signs,
+// sends and feeds the book; building and parsing live in okx_rest.
+
+#include <memory>
+#include <string>
+
+#include "engine/auth/credentials.hpp"
+#include "engine/core/clock.hpp"
+#include "engine/net/url.hpp"
+#include "engine/venues/venue.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace rfq {
+class Book;
+class Metrics;
+}  // namespace rfq
+
+namespace rfq::okx {
+
+struct OkxVenueOptions {
+  net::Origin rest;
+  bool demo = false;  // sends x-simulated-trading: 1
+  auth::OkxCredentials credentials;
+  std::string ca_file;
+  std::size_t pool_size = 2;
+  Millis book_refresh{5000};   // REST snapshot of active RFQs, repeated
+  Millis start_timeout{10000};
+  Millis pacing_margin{50};    // added to every documented window (arrival jitter)
+  bool pacing = true;          // false only in benchmarks against an unlimited simulator
+};
+
+class OkxVenue final : public Venue {
+ public:
+  OkxVenue(boost::asio::io_context& io, Clock& clock, Book& book, OkxVenueOptions options);
+  ~OkxVenue() override;
+
+  std::string_view name() const override { return "okx"; }
+  VenueStatus status() const override;
+  void stop() override;
+
+  // Remaining sends in the cancel-rfq window and requests waiting for a slot.
+  std::size_t cancel_budget() const;
+  std::size_t cancel_queue_depth() const;
+  // Server time minus local time, measured at start from GET /api/v5/public/time.
+  std::int64_t clock_offset_ms() const;
+
+ protected:
+  void do_start(StartHandler handler) override;
+  void do_cancel(CancelRequest req, CancelHandler handler) override;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace rfq::okx
