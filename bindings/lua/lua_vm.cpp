@@ -1,0 +1,241 @@
+#include "bindings/lua/lua_vm.hpp"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "bindings/lua/lua_task.hpp"
+#include "bindings/lua/trampoline.hpp"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lualib.h>
+}
+
+namespace rfq::lua {
+namespace {
+
+std::atomic<std::uint64_t> g_generation{1};
+
+constexpr const char* kLoadedKey = "rfq.loaded";
+
+// Replaces load() so that binary chunks can never be loaded; dofile/loadfile are removed.
+constexpr const char* kPrelude = R"lua(
+local rawload = load
+load = function(chunk, name, mode, ...)
+  if select('#', ...) > 0 then return rawload(chunk, name, "t", ...) end
+  return rawload(chunk, name, "t")
+end
+)lua";
+
+bool valid_module_name(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name.front() == '.' || name.back() == '.') return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) return false;
+  }
+  return name.find("..") == std::string_view::npos;
+}
+
+// require(name): Lua files from the VM's require_paths only, text mode, cached per VM.
+CallResult l_require(lua_State* L) {
+  std::string name = check_string(L, 1, "require", "name");
+  if (!valid_module_name(name)) {
+    throw LuaMisuse("require: bad module name '" + name + "' (letters, digits, _ and . only)");
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, kLoadedKey);
+  if (lua_getfield(L, -1, name.c_str()) != LUA_TNIL) return CallResult::values(1);
+  lua_pop(L, 1);
+  std::string rel = name;
+  for (auto& c : rel) c = c == '.' ? '/' : c;
+  LuaVm& vm = LuaVm::from(L);
+  std::string tried;
+  for (const auto& dir : vm.options().require_paths) {
+    std::string path = dir + "/" + rel + ".lua";
+    if (!std::ifstream(path).good()) {
+      tried += "\n\tno file '" + path + "'";
+      continue;
+    }
+    std::string error;
+    if (!vm.load_file(path, error)) throw LuaMisuse("require: " + error);
+    // Protected call: a module error must not longjmp across this frame's C++ locals.
+    lua_pushstring(L, name.c_str());
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      std::string err = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error object";
+      lua_pop(L, 1);
+      throw LuaMisuse("require '" + name + "': " + err);
+    }
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, name.c_str());
+    return CallResult::values(1);
+  }
+  throw LuaMisuse("require: module '" + name + "' not found:" + tried);
+}
+
+}  // namespace
+
+struct LuaVm::Timer {
+  int fn_ref;
+  Millis interval;  // 0: one-shot
+  std::string name;
+  TimerHandle handle;
+  std::weak_ptr<LuaTask> last;
+};
+
+LuaVm::LuaVm(boost::asio::io_context& io, Clock& clock, VmOptions options)
+    : io_(io), clock_(clock), options_(std::move(options)), generation_(g_generation++) {
+  L_ = lua_newstate(&LuaVm::allocate, this);
+  if (L_ == nullptr) throw std::runtime_error("cannot create Lua state (memory limit too low?)");
+  *static_cast<LuaTask**>(lua_getextraspace(L_)) = nullptr;
+  open_sandbox();
+}
+
+LuaVm::~LuaVm() {
+  closing_ = true;
+  timers_.clear();  // handles cancel; callbacks never run
+  tasks_.clear();   // unreferences threads while the state is still open
+  *alive_ = false;  // tasks destroyed later (e.g. held by a late completion) leave the state alone
+  lua_close(L_);
+}
+
+LuaVm& LuaVm::from(lua_State* L) {
+  void* ud = nullptr;
+  lua_getallocf(L, &ud);
+  return *static_cast<LuaVm*>(ud);
+}
+
+void* LuaVm::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* vm = static_cast<LuaVm*>(ud);
+  const std::size_t old = ptr != nullptr ? osize : 0;
+  if (nsize == 0) {
+    vm->memory_used_ -= old;
+    std::free(ptr);
+    return nullptr;
+  }
+  const std::size_t limit = vm->options_.memory_limit;
+  if (limit != 0 && nsize > old && vm->memory_used_ - old + nsize > limit && !vm->closing_) {
+    return nullptr;  // Lua raises "not enough memory" in the running coroutine
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (p == nullptr) return nullptr;
+  vm->memory_used_ = vm->memory_used_ - old + nsize;
+  return p;
+}
+
+void LuaVm::open_sandbox() {
+  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_COLIBNAME, luaopen_coroutine},
+                                  {LUA_TABLIBNAME, luaopen_table},  {LUA_STRLIBNAME, luaopen_string},
+                                  {LUA_MATHLIBNAME, luaopen_math},  {LUA_UTF8LIBNAME, luaopen_utf8},
+                                  {LUA_OSLIBNAME, luaopen_os}};
+  for (const auto& lib : libs) {
+    luaL_requiref(L_, lib.name, lib.func, 1);
+    lua_pop(L_, 1);
+  }
+  // os keeps only the clock and date functions.
+  lua_getglobal(L_, "os");
+  for (const char* name : {"execute", "exit", "getenv", "remove", "rename", "tmpname", "setlocale"}) {
+    lua_pushnil(L_);
+    lua_setfield(L_, -2, name);
+  }
+  lua_pop(L_, 1);
+  for (const char* name : {"dofile", "loadfile"}) {
+    lua_pushnil(L_);
+    lua_setglobal(L_, name);
+  }
+  lua_newtable(L_);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kLoadedKey);
+  lua_pushcfunction(L_, &trampoline<l_require>);
+  lua_setglobal(L_, "require");
+  if (luaL_dostring(L_, kPrelude) != LUA_OK) {
+    std::string err = lua_tostring(L_, -1);
+    lua_pop(L_, 1);
+    throw std::runtime_error("sandbox prelude failed: " + err);
+  }
+}
+
+bool LuaVm::load_string(const std::string& source, const std::string& chunk_name,
+                        std::string& error) {
+  if (luaL_loadbufferx(L_, source.data(), source.size(), chunk_name.c_str(), "t") != LUA_OK) {
+    error = lua_tostring(L_, -1) != nullptr ? lua_tostring(L_, -1) : "load failed";
+    lua_pop(L_, 1);
+    return false;
+  }
+  return true;
+}
+
+bool LuaVm::load_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open file";
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  // "@path" makes messages read "path:line: ..." like the stock Lua loader.
+  return load_string(ss.str(), "@" + path, error);
+}
+
+std::shared_ptr<LuaTask> LuaVm::spawn(int nargs, std::string task_name) {
+  return spawn_from(L_, nargs, std::move(task_name));
+}
+
+std::shared_ptr<LuaTask> LuaVm::spawn_from(lua_State* from, int nargs, std::string task_name) {
+  lua_State* co = lua_newthread(from);
+  int ref = luaL_ref(from, LUA_REGISTRYINDEX);
+  lua_xmove(from, co, nargs + 1);
+  auto task = std::make_shared<LuaTask>(*this, co, ref, next_task_id_++, std::move(task_name));
+  *static_cast<LuaTask**>(lua_getextraspace(co)) = task.get();
+  tasks_.emplace(task.get(), task);
+  std::weak_ptr<LuaTask> weak = task;
+  boost::asio::post(io_, [weak, gen = generation_, nargs] {
+    auto t = weak.lock();
+    if (t && t->generation() == gen && t->state() == TaskState::NotStarted) t->start(nargs);
+  });
+  return task;
+}
+
+void LuaVm::forget(LuaTask* task) { tasks_.erase(task); }
+
+void LuaVm::report_error(const std::string& task_name, const std::string& message) {
+  ++errors_;
+  if (error_sink_) error_sink_(task_name, message);
+}
+
+std::uint64_t LuaVm::add_timer(int fn_ref, Millis delay, Millis interval, std::string name) {
+  std::uint64_t id = next_timer_id_++;
+  timers_.emplace(id, std::make_unique<Timer>(Timer{fn_ref, interval, std::move(name), {}, {}}));
+  auto& t = *timers_.at(id);
+  t.handle = clock_.schedule(delay, [this, id] { fire(id); });
+  return id;
+}
+
+void LuaVm::cancel_timer(std::uint64_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  luaL_unref(L_, LUA_REGISTRYINDEX, it->second->fn_ref);
+  timers_.erase(it);
+}
+
+void LuaVm::fire(std::uint64_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  Timer& t = *it->second;
+  const bool repeat = t.interval.count() > 0;
+  if (repeat) t.handle = clock_.schedule(t.interval, [this, id] { fire(id); });
+  // A tick whose previous run is still suspended is skipped, so slow ticks never pile up.
+  if (auto last = t.last.lock(); last && last->state() != TaskState::Finished) {
+    ++skipped_ticks_;
+    return;
+  }
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, t.fn_ref);
+  t.last = spawn(0, t.name);
+  if (!repeat) cancel_timer(id);
+}
+
+}  // namespace rfq::lua

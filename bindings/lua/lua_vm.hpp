@@ -1,0 +1,112 @@
+#pragma once
+// One sandboxed lua_State per policy. Generic: knows coroutines, timers and the loop, nothing
+// about RFQs (bindings/modules adds the API surface).
+//
+// Sandbox: no io, os.execute/exit/getenv/remove/rename, dofile, loadfile, binary chunks,
+// package.loadlib or C modules; require() only finds Lua files in the allowed folders.
+// Memory is accounted through the allocator and capped.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/core/clock.hpp"
+
+struct lua_State;
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace rfq::lua {
+
+class LuaTask;
+
+struct VmOptions {
+  std::string name = "policy";            // policy name, used in logs and errors
+  std::vector<std::string> require_paths;  // folders require() searches ("?.lua" appended)
+  std::size_t memory_limit = 256u << 20;   // bytes; 0 = unlimited
+};
+
+class LuaVm {
+ public:
+  using ErrorSink = std::function<void(const std::string& task_name, const std::string& message)>;
+
+  LuaVm(boost::asio::io_context& io, Clock& clock, VmOptions options);
+  ~LuaVm();
+  LuaVm(const LuaVm&) = delete;
+  LuaVm& operator=(const LuaVm&) = delete;
+
+  static LuaVm& from(lua_State* L);
+
+  lua_State* state() const { return L_; }
+  boost::asio::io_context& io() const { return io_; }
+  Clock& clock() const { return clock_; }
+  const VmOptions& options() const { return options_; }
+  const std::string& name() const { return options_.name; }
+  // Changes whenever a VM is created; completions carry it to tell stale deliveries apart.
+  std::uint64_t generation() const { return generation_; }
+
+  // Compiles a Lua source file (text only) and leaves the function on the stack. On failure
+  // returns false with "file:line: message" in error and leaves the stack unchanged.
+  bool load_file(const std::string& path, std::string& error);
+  bool load_string(const std::string& source, const std::string& chunk_name, std::string& error);
+
+  // Moves the function and nargs arguments on top of the main stack into a new task, which
+  // starts on the next turn of the loop.
+  std::shared_ptr<LuaTask> spawn(int nargs, std::string task_name);
+  // The same, taking the function and arguments from the stack of `from` (a running task).
+  std::shared_ptr<LuaTask> spawn_from(lua_State* from, int nargs, std::string task_name);
+
+  // Called when a task ends with an error (message includes the traceback).
+  void set_error_sink(ErrorSink sink) { error_sink_ = std::move(sink); }
+  void report_error(const std::string& task_name, const std::string& message);
+
+  // Opaque per-VM slot for the API module (the policy host).
+  void set_host(void* host) { host_ = host; }
+  void* host() const { return host_; }
+
+  std::size_t memory_used() const { return memory_used_; }
+  std::size_t live_tasks() const { return tasks_.size(); }
+  std::uint64_t errors() const { return errors_; }
+  bool closing() const { return closing_; }
+
+  // Timers owned by the VM (rfq.every / rfq.after): fn is registry ref, runs in a new task.
+  std::uint64_t add_timer(int fn_ref, Millis delay, Millis interval, std::string name);
+  void cancel_timer(std::uint64_t id);
+  std::size_t timer_count() const { return timers_.size(); }
+  std::uint64_t skipped_ticks() const { return skipped_ticks_; }
+  // Set false when the VM closes; tasks that outlive it (held by a late completion) check it.
+  std::shared_ptr<const bool> alive() const { return alive_; }
+
+ private:
+  friend class LuaTask;
+  struct Timer;
+  static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
+  void open_sandbox();
+  void arm(std::uint64_t id);
+  void fire(std::uint64_t id);
+  void forget(LuaTask* task);
+
+  boost::asio::io_context& io_;
+  Clock& clock_;
+  VmOptions options_;
+  lua_State* L_ = nullptr;
+  std::uint64_t generation_;
+  std::size_t memory_used_ = 0;
+  bool closing_ = false;
+  void* host_ = nullptr;
+  std::uint64_t errors_ = 0;
+  std::uint64_t skipped_ticks_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::uint64_t next_task_id_ = 1;
+  std::uint64_t next_timer_id_ = 1;
+  ErrorSink error_sink_;
+  std::unordered_map<LuaTask*, std::shared_ptr<LuaTask>> tasks_;  // running or suspended
+  std::unordered_map<std::uint64_t, std::unique_ptr<Timer>> timers_;
+};
+
+}  // namespace rfq::lua
