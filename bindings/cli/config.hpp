@@ -1,0 +1,59 @@
+#pragma once
+// The rfqd config file (DESIGN §7): a Lua file returning a table, evaluated in its own state
+// (never shared with policies), then checked key by key. Every error names the file and the
+// key; rfqd exits 2 on them.
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rfq::cli {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OkxConfig {
+  std::string rest = "https://www.okx.com";
+  std::string business_ws;  // accepted now, used by the WebSocket feed
+  bool demo = false;
+  std::string key_env = "OKX_API_KEY";
+  std::string secret_env = "OKX_SECRET_KEY";
+  std::string passphrase_env = "OKX_PASSPHRASE";
+  std::string ca_file;  // overrides the top-level ca_file
+  std::int64_t pool_size = 2;
+  std::int64_t book_refresh_ms = 5000;
+};
+
+struct PolicyConfig {
+  std::string name;  // defaults to the script's file stem
+  std::string script;
+  boost::json::value params;  // object or null
+};
+
+// The embedded simulator used by `rfqd run --sim`.
+struct SimConfig {
+  std::int64_t seed_rfqs = 0;
+  std::int64_t seed_spread_ms = 20000;
+  std::int64_t seed = 1;
+};
+
+struct Config {
+  std::string path;
+  std::optional<OkxConfig> okx;
+  std::vector<PolicyConfig> policies;
+  std::int64_t timeout_ms = 5000;
+  bool cancel_on_exit = false;
+  std::string ca_file;
+  std::string audit_log;
+  SimConfig sim;
+};
+
+// Throws ConfigError("config FILE: key 'venues.okx.rest': ...").
+Config load_config(const std::string& path);
+
+}  // namespace rfq::cli

@@ -1,0 +1,252 @@
+#include "bindings/cli/run_command.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "bindings/cli/config.hpp"
+#include "bindings/lua/lua_task.hpp"
+#include "bindings/modules/policy_host.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/log.hpp"
+#include "engine/engine.hpp"
+#include "engine/sim/http_server.hpp"
+#include "engine/sim/journal.hpp"
+#include "engine/sim/okx_sim.hpp"
+#include "engine/venues/okx/okx_venue.hpp"
+
+namespace rfq::cli {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr Millis kDrainDeadline{2000};  // in-flight cancels get this long to finish on exit
+
+// The simulator `--sim` starts on loopback inside the same loop.
+struct EmbeddedSim {
+  sim::Journal journal;
+  std::unique_ptr<sim::OkxSim> okx;
+  std::unique_ptr<sim::SimServer> server;
+  std::uint16_t port = 0;
+};
+
+std::unique_ptr<EmbeddedSim> start_sim(asio::io_context& io, Clock& clock, const Config& cfg) {
+  auto s = std::make_unique<EmbeddedSim>();
+  s->okx = std::make_unique<sim::OkxSim>(clock, s->journal, sim::OkxSimOptions{});
+  if (cfg.sim.seed_rfqs > 0) {
+    s->okx->seed(static_cast<std::size_t>(cfg.sim.seed_rfqs), cfg.sim.seed_spread_ms,
+                 static_cast<std::uint64_t>(cfg.sim.seed));
+  }
+  s->server = std::make_unique<sim::SimServer>(io, *s->okx);
+  s->port = s->server->listen(0);
+  return s;
+}
+
+std::string require_env(const Config& cfg, const std::string& var, const char* key) {
+  auto v = auth::from_env(var);
+  if (!v) {
+    throw ConfigError("config " + cfg.path + ": key '" + key + "': environment variable " + var +
+                      " is not set");
+  }
+  return *v;
+}
+
+okx::OkxVenueOptions okx_options(const Config& cfg, const EmbeddedSim* sim) {
+  OkxConfig oc = cfg.okx.value_or(OkxConfig{});
+  okx::OkxVenueOptions o;
+  std::string error;
+  std::string url = sim ? "http://127.0.0.1:" + std::to_string(sim->port) : oc.rest;
+  if (!net::parse_origin(url, o.rest, error)) {
+    throw ConfigError("config " + cfg.path + ": key 'venues.okx.rest': " + error);
+  }
+  o.demo = oc.demo;
+  o.ca_file = oc.ca_file.empty() ? cfg.ca_file : oc.ca_file;
+  o.pool_size = static_cast<std::size_t>(oc.pool_size);
+  o.book_refresh = Millis(oc.book_refresh_ms);
+  if (sim) {
+    const auto& so = sim->okx->options();
+    o.credentials = {so.api_key, auth::Secret(so.secret), auth::Secret(so.passphrase)};
+  } else {
+    o.credentials.api_key = require_env(cfg, oc.key_env, "venues.okx.key_env");
+    o.credentials.secret = auth::Secret(require_env(cfg, oc.secret_env, "venues.okx.secret_env"));
+    o.credentials.passphrase =
+        auth::Secret(require_env(cfg, oc.passphrase_env, "venues.okx.passphrase_env"));
+  }
+  return o;
+}
+
+void warn_unimplemented(const Config& cfg) {
+  auto log = log::get("engine");
+  if (cfg.okx && !cfg.okx->business_ws.empty()) {
+    log->warn("venues.okx.business_ws is not used yet: the book comes from REST snapshots");
+  }
+  if (cfg.cancel_on_exit) log->warn("cancel_on_exit is not implemented yet; ignored");
+  if (!cfg.audit_log.empty()) log->warn("audit_log is not implemented yet; ignored");
+}
+
+void print_summary(std::ostream& out, const Engine& engine, double seconds) {
+  const Metrics& m = engine.metrics();
+  char line[256];
+  out << "\nrfqd summary\n";
+  std::snprintf(line, sizeof line, "  run time         %.1f s\n", seconds);
+  out << line;
+  out << "  cancels sent     " << m.get("rfq.cancel.sent") << "\n";
+  out << "  succeeded        " << m.get("rfq.cancel.ok") << "\n";
+  out << "  failed           " << m.get("rfq.cancel.failed");
+  std::string by_code;
+  for (const auto& [name, n] : m.counters()) {
+    constexpr std::string_view prefix = "rfq.cancel.failed.";
+    if (name.rfind(prefix, 0) == 0) {
+      by_code += (by_code.empty() ? "" : ", ") + name.substr(prefix.size()) + " " + std::to_string(n);
+    }
+  }
+  out << (by_code.empty() ? "" : "  (" + by_code + ")") << "\n";
+  out << "  auth failures    " << m.get("rfq.cancel.failed.AUTH") << "\n";
+  std::snprintf(line, sizeof line, "  round trip       p50 %lld us, p99 %lld us (%zu samples)\n",
+                static_cast<long long>(m.percentile_us("rfq.cancel.rtt_us", 0.50)),
+                static_cast<long long>(m.percentile_us("rfq.cancel.rtt_us", 0.99)),
+                m.samples("rfq.cancel.rtt_us"));
+  out << line;
+  std::snprintf(line, sizeof line, "  engine overhead  p50 %lld us, p99 %lld us (script call -> socket)\n",
+                static_cast<long long>(m.percentile_us("engine.overhead_us", 0.50)),
+                static_cast<long long>(m.percentile_us("engine.overhead_us", 0.99)));
+  out << line;
+  out << "  script errors    " << m.get("lua.errors") << "\n";
+  out.flush();
+}
+
+class Runner {
+ public:
+  Runner(const RunOptions& opts, Config cfg)
+      : opts_(opts), cfg_(std::move(cfg)), clock_(io_), engine_(io_, clock_), signals_(io_) {}
+
+  int run() {
+    if (opts_.sim) sim_ = start_sim(io_, clock_, cfg_);
+    if (cfg_.okx || sim_) {
+      engine_.add_venue(std::make_unique<okx::OkxVenue>(io_, clock_, engine_.book(),
+                                                        okx_options(cfg_, sim_.get())));
+    }
+    if (int rc = load_policies(); rc != 0) return rc;
+    warn_unimplemented(cfg_);
+    started_ = clock_.steady_now();
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (!ec) {
+        log_->info("signal {}: shutting down", sig);
+        shutdown();
+      }
+    });
+    if (opts_.duration_s > 0) {
+      duration_timer_ = clock_.schedule(std::chrono::duration_cast<Nanos>(
+                                            std::chrono::duration<double>(opts_.duration_s)),
+                                        [this] { shutdown(); });
+    }
+    engine_.start([this](boost::system::error_code) { start_policies(); });
+    io_.run();
+    double secs = std::chrono::duration<double>(clock_.steady_now() - started_).count();
+    print_summary(std::cout, engine_, secs);
+    return exit_code_;
+  }
+
+ private:
+  int load_policies() {
+    for (const auto& pc : cfg_.policies) {
+      lua::PolicySpec spec{pc.name, pc.script, pc.params, RFQ_SCRIPTS_DIR "/lib",
+                           Millis(cfg_.timeout_ms)};
+      auto host = std::make_unique<lua::PolicyHost>(engine_, std::move(spec));
+      std::string error;
+      if (!host->load(error)) {
+        std::cerr << "rfqd: policy " << pc.script << ": " << error << "\n";
+        return 2;
+      }
+      policies_.push_back(std::move(host));
+    }
+    return 0;
+  }
+
+  // Venues have loaded their books; run each policy's main chunk. A main chunk that fails
+  // before its first yield is a start-up error (exit 2), like a syntax error.
+  void start_policies() {
+    if (stopping_) return;
+    for (auto& p : policies_) p->start();
+    asio::post(io_, [this] {
+      for (auto& p : policies_) {
+        auto main = p->main_task();
+        if (main && main->state() == lua::TaskState::Finished && !main->ok()) {
+          std::cerr << "rfqd: policy " << p->spec().script << " failed at start: "
+                    << main->error() << "\n";
+          exit_code_ = 2;
+          shutdown();
+          return;
+        }
+      }
+      log_->info("{} policies running", policies_.size());
+    });
+  }
+
+  // Detach policies first (nothing new starts), let in-flight cancels finish up to a
+  // deadline, then close the venues and the simulator.
+  void shutdown() {
+    if (stopping_) return;
+    stopping_ = true;
+    duration_timer_.cancel();
+    signals_.cancel();
+    policies_.clear();
+    drain_until_ = clock_.steady_now() + kDrainDeadline;
+    drain();
+  }
+
+  void drain() {
+    if (engine_.in_flight() > 0 && clock_.steady_now() < drain_until_) {
+      drain_timer_ = clock_.schedule(Millis(10), [this] { drain(); });
+      return;
+    }
+    if (engine_.in_flight() > 0) log_->warn("{} cancels still in flight at exit", engine_.in_flight());
+    engine_.stop();
+    if (sim_) sim_->server->stop();
+    io_.stop();
+  }
+
+  const RunOptions& opts_;
+  Config cfg_;
+  asio::io_context io_;
+  RealClock clock_;
+  Engine engine_;
+  asio::signal_set signals_;
+  std::unique_ptr<EmbeddedSim> sim_;
+  std::vector<std::unique_ptr<lua::PolicyHost>> policies_;
+  TimerHandle duration_timer_;
+  TimerHandle drain_timer_;
+  SteadyTime started_{};
+  SteadyTime drain_until_{};
+  bool stopping_ = false;
+  int exit_code_ = 0;
+  std::shared_ptr<spdlog::logger> log_ = log::get("engine");
+};
+
+}  // namespace
+
+int run_command(const RunOptions& opts) {
+  Config cfg;
+  try {
+    cfg = opts.config_path.empty() ? Config{} : load_config(opts.config_path);
+    if (opts.config_path.empty() && !opts.sim) {
+      std::cerr << "rfqd run: --config FILE is required (or --sim for the simulator)\n";
+      return 2;
+    }
+    Runner runner(opts, std::move(cfg));
+    return runner.run();
+  } catch (const ConfigError& e) {
+    std::cerr << "rfqd: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "rfqd: start-up failed: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace rfq::cli

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The rfqd command-line contract, against the real binary: exit codes, messages that name the
+# file and key, and `rfqd run` against a separately started `rfqd sim` with credentials taken
+# from the environment (as against any OKX-compatible server).
+# Usage: cli_test.sh RFQD_BINARY SOURCE_DIR
+set -u
+rfqd=$1
+src=$2
+tmp=$(mktemp -d)
+sim_pid=""
+cleanup() {
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+count=0
+pass() { count=$((count + 1)); echo "ok $count - $1"; }
+fail() {
+  count=$((count + 1))
+  echo "not ok $count - $1"
+  echo "$2" | sed 's/^/    /'
+  failures=$((failures + 1))
+}
+
+# expect NAME EXIT_CODE PATTERN -- CMD...   (PATTERN is an extended regex over stdout+stderr)
+expect() {
+  local name=$1 code=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    fail "$name" "exit $rc, expected $code; output:
+$out"
+  elif ! grep -Ezq -- "$pattern" <<<"$out"; then  # -z: the pattern may span lines
+    fail "$name" "output lacks /$pattern/:
+$out"
+  else
+    pass "$name"
+  fi
+}
+
+cd "$tmp"
+mkdir -p policies
+cat >policies/ok.lua <<'EOF'
+rfq.every(100, function() end)
+EOF
+cat >policies/syntax.lua <<'EOF'
+local x = 1
+rfq.every(100, function()
+  if x then
+end)
+EOF
+cat >policies/fails_at_start.lua <<'EOF'
+local cfg = rfq.params{ window_ms = 5000 }
+rfq.every(cfg.window_ms, "not a function")
+EOF
+cat >policies/timer_error.lua <<'EOF'
+local n = 0
+rfq.every(100, function()
+  n = n + 1
+  if n == 2 then error("tick two is broken") end
+  rfq.log.info("tick " .. n)
+end)
+EOF
+
+write_config() {  # write_config FILE VENUE_TABLE POLICY
+  cat >"$1" <<EOF
+return {
+  venues = { $2 },
+  policies = { { script = "$3" } },
+  timeout_ms = 2000,
+}
+EOF
+}
+
+expect "missing config file exits 2 naming the file" 2 "config nope\.lua: file not found" \
+  -- "$rfqd" run --config nope.lua
+
+printf 'return {\n  venues = {\n    okx = { rest = "http://x" \n}\n' >broken.lua
+expect "config syntax error exits 2 with file:line" 2 "config broken\.lua: broken\.lua:[0-9]+:" \
+  -- "$rfqd" run --config broken.lua
+
+write_config badkey.lua 'okx = { resst = "http://127.0.0.1:1" }' policies/ok.lua
+expect "unknown venue key exits 2 naming file and key" 2 \
+  "config badkey\.lua: key 'venues\.okx\.resst': unknown key" -- "$rfqd" run --config badkey.lua
+
+write_config badvenue.lua 'kraken = {}' policies/ok.lua
+expect "unknown venue exits 2 naming it" 2 "key 'venues\.kraken': unknown venue" \
+  -- "$rfqd" run --config badvenue.lua
+
+write_config badtype.lua 'okx = { demo = "yes" }' policies/ok.lua
+expect "wrong value type exits 2 naming the key" 2 "key 'venues\.okx\.demo': boolean expected" \
+  -- "$rfqd" run --config badtype.lua
+
+write_config nopolicy.lua 'okx = {}' policies/missing.lua
+expect "missing policy script exits 2 naming the key" 2 \
+  "key 'policies\[1\]\.script': file not found" -- "$rfqd" run --config nopolicy.lua
+
+write_config noenv.lua 'okx = { rest = "http://127.0.0.1:1", key_env = "RFQD_TEST_UNSET_KEY" }' \
+  policies/ok.lua
+expect "missing credential variable exits 2 naming it" 2 \
+  "key 'venues\.okx\.key_env': environment variable RFQD_TEST_UNSET_KEY is not set" \
+  -- env -u RFQD_TEST_UNSET_KEY "$rfqd" run --config noenv.lua
+
+write_config syntax.lua 'okx = {}' policies/syntax.lua
+expect "policy syntax error exits 2 at start with file:line" 2 \
+  "policy policies/syntax\.lua: policies/syntax\.lua:[0-9]+:" -- "$rfqd" run --config syntax.lua --sim
+
+write_config start.lua 'okx = {}' policies/fails_at_start.lua
+expect "policy whose main chunk fails exits 2 at start" 2 \
+  "failed at start: .*fails_at_start\.lua:2: rfq\.every: bad argument 'fn'" \
+  -- "$rfqd" run --config start.lua --sim --duration 5
+
+write_config timer.lua 'okx = {}' policies/timer_error.lua
+expect "a runtime error in a timer is logged and the policy keeps running" 0 \
+  "tick two is broken.*tick 3.*tick 5" -- "$rfqd" run --config timer.lua --sim --duration 0.75
+
+expect "unknown option is a usage error (exit 2)" 2 "bogus" -- "$rfqd" run --bogus
+expect "no subcommand is a usage error (exit 2)" 2 "subcommand" -- "$rfqd"
+
+# ---- rfqd run against a separately started rfqd sim, credentials from the environment -----
+export OKX_API_KEY=cli-test-key OKX_SECRET_KEY=cli-test-secret OKX_PASSPHRASE=cli-test-pass
+mkfifo ready
+"$rfqd" sim --okx-port 0 --seed-rfqs 6 --seed-spread-ms 3000 --journal journal.jsonl \
+  --log-level warn >ready &
+sim_pid=$!
+exec 3<ready
+if ! read -r -t 10 line <&3; then
+  fail "rfqd sim prints its ready line" "no line within 10 s"
+else
+  pass "rfqd sim prints its ready line"
+  port=$(sed -E 's/.*"okx_port":([0-9]+).*/\1/' <<<"$line")
+  cat >live.lua <<EOF
+return {
+  venues = { okx = { rest = "http://127.0.0.1:$port" } },
+  policies = { { script = "$src/scripts/policies/expiry_sweep.lua",
+                 params = { window_ms = 5000, every_ms = 100 } } },
+}
+EOF
+  expect "rfqd run cancels on a separate simulator with env credentials, no auth failures" 0 \
+    "auth failures +0" -- "$rfqd" run --config live.lua --duration 1.5
+  ok=$(grep -c '"endpoint":"cancel-rfq".*"code":"0"' journal.jsonl)
+  auth=$(grep -c '"code":"501' journal.jsonl)
+  if [ "$ok" -ge 5 ] && [ "$auth" -eq 0 ]; then
+    pass "the simulator journal shows accepted signed cancels ($ok) and no auth errors"
+  else
+    fail "the simulator journal shows accepted signed cancels" "ok=$ok auth=$auth"
+  fi
+  if ! grep -q "cli-test-secret" journal.jsonl; then
+    pass "the secret never appears in the journal"
+  else
+    fail "the secret never appears in the journal" "found it"
+  fi
+fi
+kill -TERM "$sim_pid"
+wait "$sim_pid"
+rc=$?
+sim_pid=""
+[ "$rc" -eq 0 ] && pass "rfqd sim exits 0 on SIGTERM" || fail "rfqd sim exits 0 on SIGTERM" "exit $rc"
+
+echo "1..$count"
+[ "$failures" -eq 0 ]
