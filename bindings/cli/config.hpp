@@ -25,7 +25,7 @@ struct OkxConfig {
   std::string secret_env = "OKX_SECRET_KEY";
   std::string passphrase_env = "OKX_PASSPHRASE";
   std::string ca_file;  // overrides the top-level ca_file
-  std::int64_t pool_size = 2;
+  std::int64_t pool_size = 4;
   std::int64_t book_refresh_ms = 5000;
 };
 

@@ -110,7 +110,7 @@ void print_summary(std::ostream& out, const Engine& engine, double seconds) {
                 static_cast<long long>(m.percentile_us("rfq.cancel.rtt_us", 0.99)),
                 m.samples("rfq.cancel.rtt_us"));
   out << line;
-  std::snprintf(line, sizeof line, "  engine overhead  p50 %lld us, p99 %lld us (script call -> socket)\n",
+  std::snprintf(line, sizeof line, "  engine overhead  p50 %lld us, p99 %lld us (script call -> socket, waits excluded)\n",
                 static_cast<long long>(m.percentile_us("engine.overhead_us", 0.50)),
                 static_cast<long long>(m.percentile_us("engine.overhead_us", 0.99)));
   out << line;
@@ -134,12 +134,8 @@ class Runner {
     started_ = clock_.steady_now();
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
-    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
-      if (!ec) {
-        log_->info("signal {}: shutting down", sig);
-        shutdown();
-      }
-    });
+    signals_.add(SIGHUP);
+    wait_for_signal();
     if (opts_.duration_s > 0) {
       duration_timer_ = clock_.schedule(std::chrono::duration_cast<Nanos>(
                                             std::chrono::duration<double>(opts_.duration_s)),
@@ -153,6 +149,20 @@ class Runner {
   }
 
  private:
+  // SIGINT/SIGTERM stop cleanly. SIGHUP will mean "reload"; until then it is logged and
+  // ignored rather than killing the process (its default action).
+  void wait_for_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        log_->warn("SIGHUP: policy reload is not available in this version; ignored");
+        return wait_for_signal();
+      }
+      log_->info("signal {}: shutting down", sig);
+      shutdown();
+    });
+  }
+
   int load_policies() {
     for (const auto& pc : cfg_.policies) {
       lua::PolicySpec spec{pc.name, pc.script, pc.params, RFQ_SCRIPTS_DIR "/lib",

@@ -59,7 +59,7 @@ CallResult l_require(lua_State* L) {
       continue;
     }
     std::string error;
-    if (!vm.load_file(path, error)) throw LuaMisuse("require: " + error);
+    if (!LuaVm::load_file(L, path, error)) throw LuaMisuse("require: " + error);
     // Protected call: a module error must not longjmp across this frame's C++ locals.
     lua_pushstring(L, name.c_str());
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
@@ -159,17 +159,17 @@ void LuaVm::open_sandbox() {
   }
 }
 
-bool LuaVm::load_string(const std::string& source, const std::string& chunk_name,
-                        std::string& error) {
-  if (luaL_loadbufferx(L_, source.data(), source.size(), chunk_name.c_str(), "t") != LUA_OK) {
-    error = lua_tostring(L_, -1) != nullptr ? lua_tostring(L_, -1) : "load failed";
-    lua_pop(L_, 1);
+bool LuaVm::load_string(lua_State* target, const std::string& source,
+                        const std::string& chunk_name, std::string& error) {
+  if (luaL_loadbufferx(target, source.data(), source.size(), chunk_name.c_str(), "t") != LUA_OK) {
+    error = lua_tostring(target, -1) != nullptr ? lua_tostring(target, -1) : "load failed";
+    lua_pop(target, 1);
     return false;
   }
   return true;
 }
 
-bool LuaVm::load_file(const std::string& path, std::string& error) {
+bool LuaVm::load_file(lua_State* target, const std::string& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = path + ": cannot open file";
@@ -178,7 +178,7 @@ bool LuaVm::load_file(const std::string& path, std::string& error) {
   std::stringstream ss;
   ss << in.rdbuf();
   // "@path" makes messages read "path:line: ..." like the stock Lua loader.
-  return load_string(ss.str(), "@" + path, error);
+  return load_string(target, ss.str(), "@" + path, error);
 }
 
 std::shared_ptr<LuaTask> LuaVm::spawn(int nargs, std::string task_name) {

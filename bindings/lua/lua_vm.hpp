@@ -52,8 +52,16 @@ class LuaVm {
 
   // Compiles a Lua source file (text only) and leaves the function on the stack. On failure
   // returns false with "file:line: message" in error and leaves the stack unchanged.
-  bool load_file(const std::string& path, std::string& error);
-  bool load_string(const std::string& source, const std::string& chunk_name, std::string& error);
+  bool load_file(const std::string& path, std::string& error) {
+    return load_file(L_, path, error);
+  }
+  bool load_string(const std::string& source, const std::string& chunk_name, std::string& error) {
+    return load_string(L_, source, chunk_name, error);
+  }
+  // The same onto the stack of `target` (a thread of this VM, e.g. the task calling require).
+  static bool load_file(lua_State* target, const std::string& path, std::string& error);
+  static bool load_string(lua_State* target, const std::string& source,
+                          const std::string& chunk_name, std::string& error);
 
   // Moves the function and nargs arguments on top of the main stack into a new task, which
   // starts on the next turn of the loop.

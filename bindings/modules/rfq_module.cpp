@@ -26,13 +26,20 @@ constexpr const char* kTaskMeta = "rfq.task";
 
 PolicyHost& host_of(lua_State* L) { return *static_cast<PolicyHost*>(LuaVm::from(L).host()); }
 
-// The running task, or a misuse error naming the function: yielding calls need a task.
+// The running task, or a misuse error naming the function: yielding calls need a task, and a
+// place where Lua can yield (not inside table.sort, gsub, a metamethod or a require'd module's
+// main chunk). Checked before anything is armed, so a refused call leaves nothing behind.
 LuaTask& require_task(lua_State* L, const char* fn) {
   LuaTask* task = LuaTask::current(L);
   if (task == nullptr) {
     throw LuaMisuse(std::string(fn) +
-                    ": cannot yield here (call it from the policy's main chunk, a timer, a "
-                    "handler or rfq.spawn, not from a coroutine the script created)");
+                    ": cannot yield here (call it from the policy's main chunk, a timer "
+                    "callback or an rfq.spawn function, not from a coroutine the script created)");
+  }
+  if (!lua_isyieldable(L)) {
+    throw LuaMisuse(std::string(fn) +
+                    ": cannot yield here (inside a C function such as table.sort, string.gsub, "
+                    "a metamethod or a module being required)");
   }
   return *task;
 }
@@ -208,7 +215,7 @@ CallResult l_params(lua_State* L) {
     if (params.is_object()) {
       for (const auto& [key, value] : params.get_object()) {
         if (!defaults.get_object().contains(key)) {
-          host.log(LogLevel::warn, where(L, 1).c_str(),
+          host.log(LogLevel::warn, (where(L, 1) + ":").c_str(),
                    ("param '" + std::string(key) + "' is not among the policy's defaults").c_str());
         }
       }
@@ -280,8 +287,12 @@ CallResult l_open(lua_State* L) {
 void read_ids(lua_State* L, const std::string& venue, CancelRequest& req) {
   lua_pushstring(L, "id");
   const int t = lua_rawget(L, 1);
-  if (t == LUA_TSTRING || (t == LUA_TNUMBER && lua_isinteger(L, -1))) {
+  int is_int = 0;
+  const lua_Integer as_int = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &is_int) : 0;
+  if (t == LUA_TSTRING) {
     req.id = lua_tostring(L, -1);
+  } else if (t == LUA_TNUMBER && is_int) {
+    req.id = std::to_string(as_int);
   } else if (t != LUA_TNIL) {
     std::string got(type_name(L, -1));
     lua_pop(L, 1);
@@ -310,7 +321,9 @@ int push_cancel_result(lua_State* co, const std::string& venue, const CancelResu
     lua_pushnil(co);
     lua_pushstring(co, r.message.empty() ? r.ec.message().c_str() : r.message.c_str());
     lua_pushstring(co, std::string(code_name(code_of(r.ec))).c_str());
-    return 3;
+    if (r.venue_code.empty()) return 3;
+    lua_pushstring(co, r.venue_code.c_str());  // the venue's own code, when it answered
+    return 4;
   }
   lua_createtable(co, 0, 6);
   set_field(co, "venue", venue);
@@ -322,8 +335,8 @@ int push_cancel_result(lua_State* co, const std::string& venue, const CancelResu
   return 1;
 }
 
-// res, err, code = rfq.cancel{ venue = "okx", id = "22535" | client_id = "rfq001",
-//                              timeout_ms = ? } -- yields until the venue answered
+// res, err, code, venue_code = rfq.cancel{ venue = "okx", id = "22535" | client_id = "rfq001",
+//                                          timeout_ms = ? } -- yields until the venue answered
 CallResult l_cancel(lua_State* L) {
   const SteadyTime entered = std::chrono::steady_clock::now();
   check_table(L, 1, "rfq.cancel", "request");

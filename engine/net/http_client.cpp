@@ -265,6 +265,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
 
   static asio::awaitable<void> run(std::shared_ptr<Impl> self, Connection* c, Pending p) {
     HttpResponse res;
+    res.dispatched = std::chrono::steady_clock::now();
     error_code ec;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (self->closed) {

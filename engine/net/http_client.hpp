@@ -32,12 +32,13 @@ struct HttpRequest {
 struct HttpResponse {
   unsigned status = 0;
   std::string body;
+  SteadyTime dispatched{};     // taken off the client's queue by a connection
   SteadyTime write_started{};  // request bytes handed to the socket
   SteadyTime completed{};      // full answer read
 };
 
 struct HttpClientOptions {
-  std::size_t pool_size = 2;
+  std::size_t pool_size = 4;
   std::string ca_file;  // empty: system trust store
 };
 

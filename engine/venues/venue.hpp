@@ -24,7 +24,7 @@ struct CancelRequest {
   std::string client_id;  // OKX clRfqId
   Millis timeout{5000};   // whole operation: queueing for a rate slot + the round trip
   SteadyTime entered{};   // when the script called (engine overhead metric); optional
-  Nanos queued{0};        // filled in by the venue: time waiting for a rate-limit slot
+  Nanos queued{0};        // filled in by the venue: waiting for a rate slot or a connection
 };
 
 struct CancelResult {
@@ -36,7 +36,7 @@ struct CancelResult {
   std::string message;     // the venue's text, or ours for transport failures
   std::int64_t latency_us = 0;  // request written -> answer parsed
   SteadyTime written_at{};      // when the request bytes were handed to the socket
-  Nanos queued{0};              // time spent waiting for a rate-limit slot
+  Nanos queued{0};              // waiting for a rate-limit slot or a free connection
   bool sent = false;            // false when it failed before reaching the wire
 };
 

@@ -117,6 +117,39 @@ write_config timer.lua 'okx = {}' policies/timer_error.lua
 expect "a runtime error in a timer is logged and the policy keeps running" 0 \
   "tick two is broken.*tick 3.*tick 5" -- "$rfqd" run --config timer.lua --sim --duration 0.75
 
+# --log-json: every line one JSON object, a multi-line traceback escaped inside it
+"$rfqd" run --config timer.lua --sim --duration 0.35 --log-json >json.out 2>json.err
+if grep -vq '^{"ts":"[0-9T:.-]*Z","level":"[a-z]*","logger":"[a-z.]*","msg":".*"}$' json.err; then
+  fail "--log-json writes one JSON object per line" "$(grep -v '^{' json.err | head -3)"
+elif ! grep -q 'tick two is broken\\nstack traceback:\\n\\t' json.err; then
+  fail "--log-json escapes the traceback's newlines" "$(grep broken json.err)"
+else
+  pass "--log-json writes one JSON object per line, tracebacks escaped"
+fi
+
+# SIGHUP is not fatal: logged, ignored, and the run still ends cleanly with its summary
+mkfifo hup_log
+"$rfqd" run --config timer.lua --sim --duration 3 >hup.out 2>hup_log &
+run_pid=$!
+exec 4<hup_log
+got_running=0
+while read -r -t 10 l <&4; do
+  case "$l" in *"policies running"*) got_running=1; break ;; esac
+done
+kill -HUP "$run_pid"
+while read -r -t 10 l <&4; do
+  case "$l" in *"SIGHUP"*) hup_seen=1; kill -TERM "$run_pid"; break ;; esac
+done
+cat <&4 >/dev/null
+wait "$run_pid"
+rc=$?
+if [ "$got_running" -eq 1 ] && [ "${hup_seen:-0}" -eq 1 ] && [ "$rc" -eq 0 ] &&
+  grep -q "rfqd summary" hup.out; then
+  pass "SIGHUP is logged and ignored; SIGTERM then exits 0 with the summary"
+else
+  fail "SIGHUP is logged and ignored" "running=$got_running hup=${hup_seen:-0} rc=$rc"
+fi
+
 expect "unknown option is a usage error (exit 2)" 2 "bogus" -- "$rfqd" run --bogus
 expect "no subcommand is a usage error (exit 2)" 2 "subcommand" -- "$rfqd"
 

@@ -131,8 +131,8 @@ SCENARIO("a Lua policy cancels OKX RFQs through the engine over loopback HTTP",
         end
         local res = assert(rfq.cancel{ venue = "okx", client_id = "desk7b" })
         states[#states + 1] = res.state .. ":" .. res.venue_code
-        local none, err, code = rfq.cancel{ venue = "okx", id = "999999" }
-        unknown = tostring(none) .. "|" .. code .. "|" .. err
+        local none, err, code, venue_code = rfq.cancel{ venue = "okx", id = "999999" }
+        unknown = tostring(none) .. "|" .. code .. "|" .. err .. "|" .. venue_code
         outcome = table.concat(states, ",")
         open_after = #rfq.open{ venue = "okx" }
       )lua");
@@ -142,7 +142,7 @@ SCENARIO("a Lua policy cancels OKX RFQs through the engine over loopback HTTP",
         CHECK(w.state_of(by_client) == "canceled");
         CHECK(w.state_of(later) == "active");
         CHECK(w.global_string("outcome") == "canceled,canceled:0");
-        CHECK(w.global_string("unknown") == "nil|UNKNOWN_RFQ|RFQ does not exist.");
+        CHECK(w.global_string("unknown") == "nil|UNKNOWN_RFQ|RFQ does not exist.|70000");
       }
       THEN("the journal shows three signed, accepted cancel-rfq requests with the right bodies") {
         auto cancels = w.cancels();

@@ -144,18 +144,21 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
     refreshing = true;
     auto acc = std::make_shared<std::vector<Rfq>>();
     auto shared = std::make_shared<UniqueFunction<void(error_code)>>(std::move(done));
-    fetch_page(acc, {}, clock.steady_now() + options.start_timeout, shared);
+    fetch_page(acc, {}, shared);
   }
 
-  void fetch_page(std::shared_ptr<std::vector<Rfq>> acc, std::string end_id, SteadyTime deadline,
+  // Each page has its own deadline: a large book takes many paced pages (2 / 2 s), and that
+  // must not make the snapshot as a whole time out.
+  void fetch_page(std::shared_ptr<std::vector<Rfq>> acc, std::string end_id,
                   std::shared_ptr<UniqueFunction<void(error_code)>> done) {
     auto self = shared_from_this();
+    const auto deadline = clock.steady_now() + options.start_timeout;
     rfqs_lane.submit(deadline, [self, acc, end_id, deadline, done](error_code ec) {
       if (ec || self->stopped) return self->finish_refresh(ec ? ec : make_error_code(Errc::disconnected), {}, done);
       auto req = self->signed_request("GET", rfqs_target("active", end_id), "");
       self->http.async_request(
           std::move(req), self->left(deadline),
-          [self, acc, deadline, done](error_code ec, net::HttpResponse res) {
+          [self, acc, done](error_code ec, net::HttpResponse res) {
             if (ec) return self->finish_refresh(ec, {}, done);
             RfqPage page = parse_rfqs(res.status, res.body);
             if (page.ec) {
@@ -165,7 +168,7 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
             bool more = page.rfqs.size() >= static_cast<std::size_t>(kRfqsPageLimit);
             std::string last = page.rfqs.empty() ? std::string() : page.rfqs.back().id;
             for (auto& r : page.rfqs) acc->push_back(std::move(r));
-            if (more) return self->fetch_page(acc, last, deadline, done);
+            if (more) return self->fetch_page(acc, last, done);
             self->finish_refresh({}, std::move(*acc), done);
           });
     });
@@ -219,9 +222,12 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     auto http_req = signed_request("POST", std::string(kCancelRfqPath),
                                    build_cancel_rfq_body(req->id, req->client_id));
+    const auto handed = std::chrono::steady_clock::now();
     http.async_request(
         std::move(http_req), left(deadline),
-        [self, req, deadline, handler](error_code ec, net::HttpResponse res) {
+        [self, req, deadline, handler, handed](error_code ec, net::HttpResponse res) {
+          // Waiting for a free pooled connection is I/O wait, like the rate lane: not overhead.
+          if (res.dispatched != SteadyTime{}) req->queued += res.dispatched - handed;
           CancelResult r;
           if (ec) {
             r.ec = ec;

@@ -26,7 +26,7 @@ struct OkxVenueOptions {
   bool demo = false;  // sends x-simulated-trading: 1
   auth::OkxCredentials credentials;
   std::string ca_file;
-  std::size_t pool_size = 2;
+  std::size_t pool_size = 4;
   Millis book_refresh{5000};   // REST snapshot of active RFQs, repeated
   Millis start_timeout{10000};
   Millis pacing_margin{50};    // added to every documented window (arrival jitter)

@@ -2,6 +2,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "bindings/lua/lua_task.hpp"
 #include "bindings/modules/policy_host.hpp"
@@ -271,4 +273,63 @@ TEST_CASE("rfq module: the main stack stays balanced and tasks survive a forced 
   CHECK(w.integer("total") == 210);
   CHECK(lua_gettop(w.L()) == 0);
   CHECK(w.policy->vm().live_tasks() == 0);
+}
+
+TEST_CASE("require loads Lua modules from the policy's folder, once, in the calling task",
+          "[lua][rfq][require]") {
+  const auto dir = std::filesystem::temp_directory_path() / "rfqd_require_test";
+  std::filesystem::create_directories(dir / "util");
+  std::ofstream(dir / "util" / "pick.lua") << "loads = (loads or 0) + 1\n"
+                                              "return { first = function(t) return t[1] end }\n";
+  std::ofstream(dir / "sleepy.lua") << "rfq.sleep(1)\nreturn {}\n";
+  std::ofstream(dir / "policy.lua")
+      << "local pick = require 'util.pick'\n"
+         "local again = require 'util.pick'\n"
+         "same = pick == again\n"
+         "first = pick.first{ 7, 8 }\n"
+         "local ok, err = pcall(require, 'sleepy')\n"
+         "sleepy = err\n"
+         "local ok2, err2 = pcall(require, 'nope')\n"
+         "missing = err2\n";
+  VirtualWorld w;
+  lua::PolicySpec spec;
+  spec.script = (dir / "policy.lua").string();
+  w.policy = std::make_unique<lua::PolicyHost>(w.engine, spec);
+  std::string error;
+  REQUIRE(w.policy->load(error));
+  w.policy->start();
+  w.clock.poll();
+  auto main = w.policy->main_task();
+  INFO(main->error());
+  REQUIRE(main->ok());
+  CHECK(w.integer("loads") == 1);
+  CHECK(w.integer("first") == 7);
+  lua_getglobal(w.L(), "same");
+  CHECK(lua_toboolean(w.L(), -1));
+  lua_pop(w.L(), 1);
+  CHECK_THAT(w.string("sleepy"), Catch::Contains("rfq.sleep: cannot yield here"));
+  CHECK_THAT(w.string("missing"), Catch::Contains("module 'nope' not found"));
+  CHECK(lua_gettop(w.L()) == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a yielding call where Lua cannot yield raises and arms nothing", "[lua][rfq][misuse]") {
+  VirtualWorld w;
+  auto main = w.load(R"lua(
+    local ok, err = pcall(table.sort, { 3, 1, 2 }, function(a, b) rfq.sleep(50); return a < b end)
+    refused = err
+    local t = rfq.spawn(function() rfq.sleep(500); return "late" end)
+    local ok2, v = t:wait()
+    waited = v
+    elapsed = rfq.now() - start
+  )lua");
+  lua_pushinteger(w.L(), kStartMs);
+  lua_setglobal(w.L(), "start");
+  w.clock.advance(Millis(100));
+  CHECK(main->state() == lua::TaskState::Suspended);  // a stray 50 ms wake-up would end it here
+  w.clock.advance(Millis(400));
+  REQUIRE(main->ok());
+  CHECK_THAT(w.string("refused"), Catch::Contains("rfq.sleep: cannot yield here (inside a C function"));
+  CHECK(w.string("waited") == "late");
+  CHECK(w.integer("elapsed") == 500);
 }

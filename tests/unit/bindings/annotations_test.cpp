@@ -1,0 +1,210 @@
+// The Lua API as registered, as annotated (scripts/types/rfq.lua) and as documented
+// (docs/lua-api.md) must name the same functions: this test fails when one of them drifts.
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "bindings/modules/policy_host.hpp"
+#include "engine/engine.hpp"
+#include "engine/venues/okx/okx_venue.hpp"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+}
+
+using namespace rfq;
+
+namespace {
+
+using Names = std::set<std::string>;
+
+const std::string kTypesFile = RFQ_SOURCE_DIR "/scripts/types/rfq.lua";
+const std::string kDocsFile = RFQ_SOURCE_DIR "/docs/lua-api.md";
+
+// A policy host as rfq_module_test builds it: virtual clock, engine, an OKX venue never started.
+struct Host {
+  boost::asio::io_context io;
+  VirtualClock clock{io, 1'700'000'000'000};
+  Engine engine{io, clock};
+  std::unique_ptr<lua::PolicyHost> policy;
+
+  Host() {
+    okx::OkxVenueOptions o;
+    std::string error;
+    REQUIRE(net::parse_origin("http://127.0.0.1:9", o.rest, error));
+    engine.add_venue(std::make_unique<okx::OkxVenue>(io, clock, engine.book(), o));
+    lua::PolicySpec spec;
+    spec.name = "annotations";
+    policy = std::make_unique<lua::PolicyHost>(engine, spec);
+  }
+
+  lua_State* L() { return policy->vm().state(); }
+};
+
+// Function names in the table on top of the stack, recursing into nested tables
+// ("rfq.cancel", "rfq.log.info"). Leaves the stack as it found it.
+void collect_functions(lua_State* L, const std::string& prefix, Names& out, int depth = 0) {
+  const int t = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const std::string name = prefix + "." + lua_tostring(L, -2);
+      if (lua_type(L, -1) == LUA_TFUNCTION) {
+        out.insert(name);
+      } else if (lua_type(L, -1) == LUA_TTABLE && depth < 4) {
+        collect_functions(L, name, out, depth + 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+}
+
+// Methods of a userdata type: functions in its metatable's __index table ("rfq.timer:cancel").
+void collect_methods(lua_State* L, const char* meta, Names& out) {
+  luaL_getmetatable(L, meta);
+  REQUIRE(lua_type(L, -1) == LUA_TTABLE);
+  REQUIRE(lua_getfield(L, -1, "__index") == LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION) {
+      out.insert(std::string(meta) + ":" + lua_tostring(L, -2));
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+}
+
+Names registered_functions(Host& h) {
+  lua_State* L = h.L();
+  Names out;
+  REQUIRE(lua_getglobal(L, "rfq") == LUA_TTABLE);
+  collect_functions(L, "rfq", out);
+  lua_pop(L, 1);
+  collect_methods(L, "rfq.timer", out);
+  collect_methods(L, "rfq.task", out);
+  REQUIRE(lua_gettop(L) == 0);
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  INFO("reading " << path);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `function rfq.X(`, `function rfq.log.X(`, `function Timer:X(`, `function Task:X(` at the start
+// of a line. Timer/Task are the local class tables of rfq.Timer / rfq.Task.
+Names annotated_functions(const std::string& source) {
+  static const std::regex fn(R"(^\s*function\s+(rfq(\.[A-Za-z_][A-Za-z0-9_]*)+)\s*\()");
+  static const std::regex method(R"(^\s*function\s+(Timer|Task):([A-Za-z_][A-Za-z0-9_]*)\s*\()");
+  Names out;
+  std::istringstream lines(source);
+  std::string line;
+  std::smatch m;
+  while (std::getline(lines, line)) {
+    if (std::regex_search(line, m, fn)) {
+      out.insert(m[1].str());
+    } else if (std::regex_search(line, m, method)) {
+      out.insert(std::string(m[1] == "Timer" ? "rfq.timer" : "rfq.task") + ":" + m[2].str());
+    }
+  }
+  return out;
+}
+
+// The name as a script writes it: methods on their instance ("timer:cancel", "task:wait").
+std::string doc_name(const std::string& registered) {
+  for (const char* meta : {"rfq.timer:", "rfq.task:"}) {
+    const std::string p(meta);
+    if (registered.rfind(p, 0) == 0) return p.substr(4) + registered.substr(p.size());
+  }
+  return registered;
+}
+
+// API names in "### " headings: "### rfq.cancel", "### rfq.log.debug, rfq.log.info, ...",
+// "### timer:cancel". Each comma-separated part up to the first space or '(' is a name.
+Names documented_functions(const std::string& markdown) {
+  Names out;
+  std::istringstream lines(markdown);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("### ", 0) != 0) continue;
+    std::istringstream parts(line.substr(4));
+    std::string part;
+    while (std::getline(parts, part, ',')) {
+      const auto begin = part.find_first_not_of(" `");
+      if (begin == std::string::npos) continue;
+      const auto end = part.find_first_of(" `(", begin);
+      std::string name = part.substr(begin, end == std::string::npos ? end : end - begin);
+      if (name.rfind("rfq.", 0) == 0 || name.rfind("timer:", 0) == 0 ||
+          name.rfind("task:", 0) == 0) {
+        out.insert(name);
+      }
+    }
+  }
+  return out;
+}
+
+std::string list(const Names& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s.empty() ? "(none)" : s;
+}
+
+Names minus(const Names& a, const Names& b) {
+  Names out;
+  for (const auto& n : a) {
+    if (b.count(n) == 0) out.insert(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("rfq annotations: every registered function is annotated and every annotation is "
+          "registered",
+          "[lua][docs]") {
+  Host h;
+  const Names registered = registered_functions(h);
+  REQUIRE(registered.count("rfq.cancel") == 1);  // the walk itself works
+  REQUIRE(registered.count("rfq.log.info") == 1);
+  REQUIRE(registered.count("rfq.timer:cancel") == 1);
+  REQUIRE(registered.count("rfq.task:wait") == 1);
+
+  const Names annotated = annotated_functions(read_file(kTypesFile));
+  const Names missing = minus(registered, annotated);
+  const Names stale = minus(annotated, registered);
+  INFO("registered but not annotated in scripts/types/rfq.lua: " << list(missing));
+  INFO("annotated in scripts/types/rfq.lua but not registered: " << list(stale));
+  CHECK(missing.empty());
+  CHECK(stale.empty());
+}
+
+TEST_CASE("rfq annotations: the meta file is valid Lua", "[lua][docs]") {
+  std::unique_ptr<lua_State, decltype(&lua_close)> L(luaL_newstate(), &lua_close);
+  const int status = luaL_loadfilex(L.get(), kTypesFile.c_str(), "t");
+  INFO((status == LUA_OK ? std::string() : std::string(lua_tostring(L.get(), -1))));
+  CHECK(status == LUA_OK);
+}
+
+TEST_CASE("rfq docs: docs/lua-api.md has an entry heading for every registered function and "
+          "none for a function that does not exist",
+          "[lua][docs]") {
+  Host h;
+  Names expected;
+  for (const auto& n : registered_functions(h)) expected.insert(doc_name(n));
+  const Names documented = documented_functions(read_file(kDocsFile));
+  const Names missing = minus(expected, documented);
+  const Names stale = minus(documented, expected);
+  INFO("registered but without a '### name' entry in docs/lua-api.md: " << list(missing));
+  INFO("'### name' entries in docs/lua-api.md for unregistered functions: " << list(stale));
+  CHECK(missing.empty());
+  CHECK(stale.empty());
+}
