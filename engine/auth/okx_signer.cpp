@@ -1,13 +1,49 @@
 #include "engine/auth/okx_signer.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <charconv>
 #include <ctime>
+#include <memory>
+#include <string>
+#include <unordered_map>
 
 namespace rfq::auth {
+namespace {
+
+// OpenSSL 3's one-shot HMAC() fetches the algorithm on every call (~10k instructions). A keyed
+// context is built once per secret and duplicated per signature instead.
+struct MacCtxDeleter {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
+
+MacCtx keyed_context(std::string_view secret) {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  MacCtx ctx(EVP_MAC_CTX_new(mac));
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+               params);
+  return ctx;
+}
+
+const EVP_MAC_CTX* template_for(std::string_view secret) {
+  // Per thread, a handful of secrets at most (one per venue account).
+  thread_local std::unordered_map<std::string, MacCtx> cache;
+  auto it = cache.find(std::string(secret));
+  if (it == cache.end()) {
+    if (cache.size() >= 16) cache.clear();
+    it = cache.emplace(std::string(secret), keyed_context(secret)).first;
+  }
+  return it->second.get();
+}
+
+}  // namespace
 
 std::string okx_timestamp(std::int64_t unix_ms) {
   if (unix_ms < 0) unix_ms = 0;  // times before 1970 never occur; keep the format valid
@@ -57,9 +93,11 @@ bool parse_okx_timestamp(std::string_view ts, std::int64_t& unix_ms) {
 
 std::string okx_sign(std::string_view secret, std::string_view prehash) {
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(prehash.data()), prehash.size(), mac, &mac_len);
+  std::size_t mac_len = 0;
+  MacCtx ctx(EVP_MAC_CTX_dup(template_for(secret)));
+  EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(prehash.data()),
+                 prehash.size());
+  EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof mac);
   std::string out(4 * ((mac_len + 2) / 3), '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac,
                           static_cast<int>(mac_len));

@@ -3,104 +3,128 @@
 #include <unordered_set>
 
 namespace rfq {
+namespace {
 
-Book::Key Book::key(std::string_view venue, std::string_view id) {
-  Key k;
-  k.reserve(venue.size() + 1 + id.size());
-  k.append(venue).push_back('\x1f');
-  k.append(id);
-  return k;
+bool is_active(const Rfq& r) { return r.state == "active"; }
+
+}  // namespace
+
+void Book::index(VenueBook& vb, Rfq& r) {
+  if (is_active(r)) {
+    by_expiry_.emplace(r.expires_ms, &r);
+    ++active_;
+  }
+  if (!r.client_id.empty()) vb.by_client_id[r.client_id] = &r;
 }
 
-void Book::index(const Key& k, const Rfq& r) {
-  if (r.state == "active") by_expiry_.emplace(r.expires_ms, k);
-  if (!r.client_id.empty()) by_client_id_[key(r.venue, r.client_id)] = k;
-}
-
-void Book::unindex(const Key& k, const Rfq& r) {
-  by_expiry_.erase({r.expires_ms, k});
+void Book::unindex(VenueBook& vb, const Rfq& r) {
+  by_expiry_.erase({r.expires_ms, &r});
+  if (is_active(r)) --active_;
   if (!r.client_id.empty()) {
-    auto it = by_client_id_.find(key(r.venue, r.client_id));
-    if (it != by_client_id_.end() && it->second == k) by_client_id_.erase(it);
+    auto it = vb.by_client_id.find(r.client_id);
+    if (it != vb.by_client_id.end() && it->second == &r) vb.by_client_id.erase(it);
   }
 }
 
 std::string Book::upsert(Rfq rfq) {
-  Key k = key(rfq.venue, rfq.id);
+  VenueBook& vb = venues_[rfq.venue];
   std::string previous;
-  auto it = rfqs_.find(k);
-  if (it != rfqs_.end()) {
+  auto it = vb.rfqs.find(rfq.id);
+  if (it != vb.rfqs.end()) {
     previous = it->second.state;
-    unindex(k, it->second);
+    unindex(vb, it->second);
     it->second = std::move(rfq);
   } else {
-    it = rfqs_.emplace(k, std::move(rfq)).first;
+    std::string id = rfq.id;
+    it = vb.rfqs.emplace(std::move(id), std::move(rfq)).first;
   }
-  index(k, it->second);
+  index(vb, it->second);
   return previous;
 }
 
 void Book::replace_active(std::string_view venue, std::vector<Rfq> snapshot) {
-  std::unordered_set<Key> seen;
+  std::unordered_set<std::string> seen;
   for (auto& r : snapshot) {
     r.venue = std::string(venue);  // the snapshot speaks for this venue only
-    seen.insert(key(venue, r.id));
+    seen.insert(r.id);
     upsert(std::move(r));
   }
-  std::vector<Key> gone;
-  for (const auto& [expires, k] : by_expiry_) {
-    const Rfq& r = rfqs_.at(k);
-    if (r.venue == venue && !seen.count(k)) gone.push_back(k);
+  auto vit = venues_.find(venue);
+  if (vit == venues_.end()) return;
+  VenueBook& vb = vit->second;
+  for (auto it = vb.rfqs.begin(); it != vb.rfqs.end();) {
+    if (is_active(it->second) && !seen.count(it->first)) {
+      unindex(vb, it->second);
+      it = vb.rfqs.erase(it);
+    } else {
+      ++it;
+    }
   }
-  for (const Key& k : gone) {
-    auto it = rfqs_.find(k);
-    unindex(k, it->second);
-    rfqs_.erase(it);
+}
+
+Rfq* Book::find_mut(std::string_view venue, std::string_view id, std::string_view client_id) {
+  auto vit = venues_.find(venue);
+  if (vit == venues_.end()) return nullptr;
+  VenueBook& vb = vit->second;
+  if (!id.empty()) {
+    auto it = vb.rfqs.find(id);
+    return it == vb.rfqs.end() ? nullptr : &it->second;
   }
+  auto c = vb.by_client_id.find(client_id);
+  return c == vb.by_client_id.end() ? nullptr : c->second;
 }
 
 bool Book::set_state(std::string_view venue, std::string_view id, std::string_view client_id,
                      std::string_view state, std::string_view raw_state) {
-  Key k;
-  if (!id.empty()) {
-    k = key(venue, id);
-  } else {
-    auto c = by_client_id_.find(key(venue, client_id));
-    if (c == by_client_id_.end()) return false;
-    k = c->second;
+  Rfq* r = find_mut(venue, id, client_id);
+  if (r == nullptr) return false;
+  const bool was_active = is_active(*r);
+  r->state.assign(state);
+  r->raw_state.assign(raw_state);
+  const bool now_active = is_active(*r);
+  if (was_active && !now_active) {
+    --active_;  // its expiry entry stays until it is past expiry (see by_expiry_)
+  } else if (!was_active && now_active) {
+    ++active_;
+    by_expiry_.emplace(r->expires_ms, r);
   }
-  auto it = rfqs_.find(k);
-  if (it == rfqs_.end()) return false;
-  unindex(k, it->second);
-  it->second.state = std::string(state);
-  it->second.raw_state = std::string(raw_state);
-  index(k, it->second);
   return true;
 }
 
 const Rfq* Book::find(std::string_view venue, std::string_view id) const {
-  auto it = rfqs_.find(key(venue, id));
-  return it == rfqs_.end() ? nullptr : &it->second;
+  auto vit = venues_.find(venue);
+  if (vit == venues_.end()) return nullptr;
+  auto it = vit->second.rfqs.find(id);
+  return it == vit->second.rfqs.end() ? nullptr : &it->second;
 }
 
 const Rfq* Book::find_by_client_id(std::string_view venue, std::string_view client_id) const {
-  auto c = by_client_id_.find(key(venue, client_id));
-  if (c == by_client_id_.end()) return nullptr;
-  auto it = rfqs_.find(c->second);
-  return it == rfqs_.end() ? nullptr : &it->second;
+  auto vit = venues_.find(venue);
+  if (vit == venues_.end()) return nullptr;
+  auto c = vit->second.by_client_id.find(client_id);
+  return c == vit->second.by_client_id.end() ? nullptr : c->second;
 }
 
 std::vector<const Rfq*> Book::open(const OpenQuery& q, std::int64_t now_ms) const {
+  // Entries at or before now are past expiry: not open, and never needed again.
+  const auto first_live = by_expiry_.lower_bound({now_ms + 1, nullptr});
+  by_expiry_.erase(by_expiry_.begin(), first_live);
   std::vector<const Rfq*> out;
-  auto it = by_expiry_.lower_bound({now_ms + 1, Key{}});  // expired ones are not open
-  for (; it != by_expiry_.end(); ++it) {
+  for (auto it = first_live; it != by_expiry_.end(); ++it) {
     if (q.expiring_within_ms && it->first > now_ms + *q.expiring_within_ms) break;
-    const Rfq& r = rfqs_.at(it->second);
+    const Rfq& r = *it->second;
+    if (!is_active(r)) continue;  // left "active" after it was indexed
     if (!q.venue.empty() && r.venue != q.venue) continue;
     if (q.older_than_ms && r.created_ms > now_ms - *q.older_than_ms) continue;
     out.push_back(&r);
   }
   return out;
+}
+
+std::size_t Book::size() const {
+  std::size_t n = 0;
+  for (const auto& [venue, vb] : venues_) n += vb.rfqs.size();
+  return n;
 }
 
 }  // namespace rfq

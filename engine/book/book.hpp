@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,7 +30,7 @@ class Book {
   // (they ended while we were not looking).
   void replace_active(std::string_view venue, std::vector<Rfq> snapshot);
   // Sets the state of a known RFQ (by id, or by client id when id is empty). Returns false
-  // when the book does not know it.
+  // when the book does not know it. On the cancel path: no tree operation, no allocation.
   bool set_state(std::string_view venue, std::string_view id, std::string_view client_id,
                  std::string_view state, std::string_view raw_state);
   const Rfq* find(std::string_view venue, std::string_view id) const;
@@ -37,18 +38,32 @@ class Book {
 
   // Active RFQs not yet past expiry at now_ms that match q, soonest expiry first.
   std::vector<const Rfq*> open(const OpenQuery& q, std::int64_t now_ms) const;
-  std::size_t size() const { return rfqs_.size(); }
-  std::size_t active_count() const { return by_expiry_.size(); }
+  std::size_t size() const;
+  std::size_t active_count() const { return active_; }
 
  private:
-  using Key = std::string;  // venue + '\x1f' + id
-  static Key key(std::string_view venue, std::string_view id);
-  void index(const Key& k, const Rfq& r);
-  void unindex(const Key& k, const Rfq& r);
+  // Heterogeneous lookup: find by string_view without building a std::string.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using RfqMap = std::unordered_map<std::string, Rfq, Hash, std::equal_to<>>;
+  struct VenueBook {
+    RfqMap rfqs;  // by id; node-based, so Rfq addresses are stable
+    std::unordered_map<std::string, Rfq*, Hash, std::equal_to<>> by_client_id;
+  };
+  using ExpiryKey = std::pair<std::int64_t, const Rfq*>;
 
-  std::unordered_map<Key, Rfq> rfqs_;
-  std::unordered_map<Key, Key> by_client_id_;           // venue+client_id -> key
-  std::set<std::pair<std::int64_t, Key>> by_expiry_;    // active only
+  Rfq* find_mut(std::string_view venue, std::string_view id, std::string_view client_id);
+  void index(VenueBook& vb, Rfq& r);
+  void unindex(VenueBook& vb, const Rfq& r);
+
+  std::map<std::string, VenueBook, std::less<>> venues_;
+  // Entries are added when an RFQ becomes active and removed when it is replaced or dropped;
+  // one that leaves "active" through set_state keeps its entry until it is past expiry (open()
+  // skips it and prunes what has expired), so set_state never touches the tree.
+  mutable std::set<ExpiryKey> by_expiry_;
+  std::size_t active_ = 0;
 };
 
 }  // namespace rfq

@@ -33,6 +33,10 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using Deadline = std::chrono::steady_clock::time_point;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Deadlines are enforced by one coarse watchdog per client rather than a timer per socket
+// operation: arming a timer per write and per read costs a timerfd update each time, a few
+// microseconds on every cancel. A request may overrun its deadline by up to one tick.
+constexpr auto kWatchdogTick = std::chrono::milliseconds(10);
 
 // One keep-alive connection. The TLS stream cannot be reused after a failure, so every
 // (re)connect builds fresh streams.
@@ -42,6 +46,8 @@ struct Connection {
   beast::flat_buffer buffer;
   bool open = false;
   bool busy = false;
+  Deadline deadline = Deadline::max();  // of the operation under way; the watchdog enforces it
+  bool timed_out = false;               // the watchdog closed it at its deadline
 
   void reset(asio::io_context& io, ssl::context* ctx) {
     plain.reset();
@@ -82,6 +88,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::unique_ptr<Connection>> conns;
   std::deque<Pending> queue;
   asio::steady_timer queue_timer;  // fires at the earliest deadline among queued requests
+  asio::steady_timer watchdog;     // ticks while any connection is busy
+  bool watchdog_armed = false;
   std::string host_header;
   bool closed = false;
   std::size_t connects = 0;
@@ -92,7 +100,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
         origin(std::move(o)),
         options(std::move(opts)),
         resolver(io_ctx),
-        queue_timer(io_ctx) {
+        queue_timer(io_ctx),
+        watchdog(io_ctx) {
     if (origin.tls) {
       tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
       tls_ctx->set_verify_mode(ssl::verify_peer);
@@ -140,6 +149,36 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
       c->busy = true;
       asio::co_spawn(io, run(shared_from_this(), c, std::move(p)), asio::detached);
     }
+  }
+
+  // Marks the operation under way on c with its deadline and makes sure the watchdog runs.
+  void guard(Connection& c, Deadline deadline) {
+    c.deadline = deadline;
+    if (watchdog_armed || closed) return;
+    watchdog_armed = true;
+    watchdog.expires_after(kWatchdogTick);
+    std::weak_ptr<Impl> weak = shared_from_this();
+    watchdog.async_wait([weak](error_code ec) {
+      auto self = weak.lock();
+      if (!self) return;
+      self->watchdog_armed = false;
+      if (!ec && !self->closed) self->on_watchdog();
+    });
+  }
+
+  void on_watchdog() {
+    const auto now = std::chrono::steady_clock::now();
+    Connection* busy = nullptr;
+    for (auto& c : conns) {
+      if (!c->busy) continue;
+      if (c->deadline <= now) {
+        c->timed_out = true;
+        c->close();  // the pending operation completes with operation_aborted
+      } else {
+        busy = c.get();
+      }
+    }
+    if (busy != nullptr) guard(*busy, busy->deadline);
   }
 
   // A queued request fails at its own deadline, not when a connection frees up.
@@ -191,7 +230,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
     }
     c.reset(io, tls_ctx.get());
     auto& low = c.lowest();
-    low.expires_at(deadline);
+    guard(c, deadline);
     auto [ec, ep] = co_await low.async_connect(*endpoints, kTuple);
     if (closed) co_return disconnected();
     if (ec) {
@@ -246,7 +285,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
       req.prepare_payload();
     }
     req.keep_alive(true);
-    c.lowest().expires_at(deadline);
+    guard(c, deadline);
     out.write_started = std::chrono::steady_clock::now();
     auto [wec, wn] = co_await http::async_write(stream, req, kTuple);
     if (wec) co_return wec;
@@ -267,6 +306,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
     HttpResponse res;
     res.dispatched = std::chrono::steady_clock::now();
     error_code ec;
+    c->timed_out = false;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (self->closed) {
         ec = disconnected();
@@ -286,22 +326,31 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
       }
       if (!ec) break;
       c->close();
+      if (c->timed_out) ec = make_error_code(Errc::timeout);
       // Only a stale keep-alive connection (nothing answered) earns a second attempt.
-      if (fresh || got_bytes || self->closed || ec == beast::error::timeout) break;
+      if (fresh || got_bytes || self->closed || c->timed_out) break;
       self->log->debug("stage=write retry on fresh connection after {}", ec.message());
     }
+    if (c->timed_out) ec = make_error_code(Errc::timeout);
     if (ec && self->closed) ec = disconnected();
     if (ec || self->closed) c->close();
+    c->deadline = Deadline::max();
     c->busy = false;
-    self->complete(std::move(p.handler), ec, std::move(res));
     self->pump();
+    // We run as the continuation of a socket operation, never inside async_request itself, so
+    // the handler is invoked directly: a post here would cost another trip through the
+    // scheduler (often an epoll_wait syscall) on every answer.
+    std::move(p.handler)(ec, std::move(res));
   }
 
   static asio::awaitable<void> open_one(std::shared_ptr<Impl> self, Connection* c,
                                         Deadline deadline,
                                         std::shared_ptr<std::pair<std::size_t, error_code>> state,
                                         std::shared_ptr<ReadyHandler> handler) {
+    c->timed_out = false;
     error_code ec = co_await self->connect(*c, deadline);
+    if (c->timed_out) ec = make_error_code(Errc::timeout);
+    c->deadline = Deadline::max();
     if (ec || self->closed) c->close();
     if (self->closed) ec = disconnected();
     c->busy = false;
@@ -360,6 +409,7 @@ void HttpClient::close() {
   impl_->closed = true;
   impl_->resolver.cancel();
   impl_->queue_timer.cancel();
+  impl_->watchdog.cancel();
   for (auto& c : impl_->conns) c->close();
   while (!impl_->queue.empty()) {
     auto p = std::move(impl_->queue.front());

@@ -4,7 +4,8 @@
 // opened ahead of use so a burst of cancels pays no handshakes. Requests queue for an idle
 // connection; the timeout covers queueing, connect, write and read. A request that fails on a
 // reused connection before any answer arrived is retried once on a fresh one (every request
-// this engine sends is idempotent).
+// this engine sends is idempotent). Handlers never run inside async_request: failures found
+// there are posted; answers are delivered from the socket operation's completion.
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/system/error_code.hpp>

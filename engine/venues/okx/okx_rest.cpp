@@ -1,5 +1,6 @@
 #include "engine/venues/okx/okx_rest.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -183,8 +184,12 @@ CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::
     return r;
   };
 
+  // The answer is small: parse it into a stack buffer, no heap allocation on the cancel path
+  // (the resource falls back to the heap for an unusually large body).
+  unsigned char scratch[4096];
+  json::monotonic_resource arena(scratch, sizeof scratch);
   boost::system::error_code jec;
-  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec);
+  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec, &arena);
   const json::object* top = jec ? nullptr : doc.if_object();
   std::string code;
   if (!top || !get_code(*top, "code", code)) {

@@ -245,7 +245,8 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
             if (r.venue_code == "50011" && self->retry_after_limit(req, deadline, handler)) return;
           }
           if (!r.ec) self->book.set_state("okx", r.id, r.client_id, "canceled", "canceled");
-          self->finish_cancel(std::move(r), handler);
+          // Already in a completion (not in do_cancel): deliver directly, no extra post.
+          std::move(*handler)(std::move(r));
         });
   }
 
@@ -260,6 +261,7 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
     return true;
   }
 
+  // For outcomes decided before anything was sent (possibly inside do_cancel): posted.
   void finish_cancel(CancelResult r, std::shared_ptr<CancelHandler> handler) {
     asio::post(io, [h = std::move(*handler), r = std::move(r)]() mutable {
       std::move(h)(std::move(r));
