@@ -67,6 +67,29 @@ auth::OkxCredentials sim_credentials() {
           auth::Secret(std::string(sim::kSimPassphrase))};
 }
 
+// The signed cancel-rfq request both bare clients send, built as a plain Beast request.
+http::request<http::string_body> signed_cancel(std::uint16_t port, const std::string& id,
+                                               RealClock& clock) {
+  static const auto creds = sim_credentials();
+  std::string body = okx::build_cancel_rfq_body(id, "");
+  http::request<http::string_body> req{http::verb::post, okx::kCancelRfqPath, 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  for (auto& [k, v] :
+       okx::auth_headers(creds, clock.now_ms(), "POST", okx::kCancelRfqPath, body, false)) {
+    req.set(k, v);
+  }
+  req.body() = std::move(body);
+  req.prepare_payload();
+  return req;
+}
+
+void expect_accepted(const http::response<http::string_body>& res) {
+  if (res.body().find("\"sCode\":\"0\"") == std::string::npos) {
+    std::fprintf(stderr, "bare client: unexpected answer %s\n", res.body().c_str());
+    std::exit(1);
+  }
+}
+
 // The bare client: one keep-alive connection, synchronous write/read, same signed request.
 std::vector<std::int64_t> bare_round_trips(std::uint16_t port, const std::vector<std::string>& ids,
                                            RealClock& clock) {
@@ -78,26 +101,14 @@ std::vector<std::int64_t> bare_round_trips(std::uint16_t port, const std::vector
   beast::flat_buffer buffer;
   std::vector<std::int64_t> out;
   out.reserve(ids.size());
-  const auto creds = sim_credentials();
   for (const auto& id : ids) {
     const auto t0 = now_us();
-    std::string body = okx::build_cancel_rfq_body(id, "");
-    http::request<http::string_body> req{http::verb::post, okx::kCancelRfqPath, 11};
-    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-    for (auto& [k, v] : okx::auth_headers(creds, clock.now_ms(), "POST", okx::kCancelRfqPath, body,
-                                          false)) {
-      req.set(k, v);
-    }
-    req.body() = std::move(body);
-    req.prepare_payload();
+    auto req = signed_cancel(port, id, clock);
     http::write(stream, req);
     http::response<http::string_body> res;
     http::read(stream, buffer, res);
     out.push_back(now_us() - t0);
-    if (res.body().find("\"sCode\":\"0\"") == std::string::npos) {
-      std::fprintf(stderr, "bare client: unexpected answer %s\n", res.body().c_str());
-      std::exit(1);
-    }
+    expect_accepted(res);
   }
   return out;
 }
@@ -115,7 +126,6 @@ std::vector<std::int64_t> bare_async_round_trips(std::uint16_t port,
   beast::flat_buffer buffer;
   std::vector<std::int64_t> out;
   out.reserve(ids.size());
-  const auto creds = sim_credentials();
   std::size_t i = 0;
   http::request<http::string_body> req;
   http::response<http::string_body> res;
@@ -124,20 +134,13 @@ std::vector<std::int64_t> bare_async_round_trips(std::uint16_t port,
   next = [&] {
     if (i == ids.size()) return;
     t0 = now_us();
-    std::string body = okx::build_cancel_rfq_body(ids[i], "");
-    req = {http::verb::post, okx::kCancelRfqPath, 11};
-    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-    for (auto& [k, v] : okx::auth_headers(creds, clock.now_ms(), "POST", okx::kCancelRfqPath, body,
-                                          false)) {
-      req.set(k, v);
-    }
-    req.body() = std::move(body);
-    req.prepare_payload();
+    req = signed_cancel(port, ids[i], clock);
     http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
       if (ec) std::exit(1);
       res = {};
       http::async_read(stream, buffer, res, [&](beast::error_code ec, std::size_t) {
-        if (ec || res.body().find("\"sCode\":\"0\"") == std::string::npos) std::exit(1);
+        if (ec) std::exit(1);
+        expect_accepted(res);
         out.push_back(now_us() - t0);
         ++i;
         next();
