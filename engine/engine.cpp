@@ -10,7 +10,10 @@ namespace rfq {
 
 Engine::Engine(boost::asio::io_context& io, Clock& clock) : io_(io), clock_(clock) {}
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+  stop();
+  *alive_ = false;
+}
 
 void Engine::add_venue(std::unique_ptr<Venue> venue) {
   std::string name(venue->name());
@@ -67,10 +70,14 @@ void Engine::cancel(std::string_view venue_name, CancelRequest req,
     return;
   }
   const SteadyTime entered = req.entered;
+  if (req.correlation == 0) req.correlation = next_correlation_++;
   ++in_flight_;
-  v->async_cancel(std::move(req), [this, entered, d = std::move(done)](CancelResult r) mutable {
-    --in_flight_;
-    account(entered, r);
+  v->async_cancel(std::move(req), [this, alive = alive_, entered,
+                                   d = std::move(done)](CancelResult r) mutable {
+    if (*alive) {
+      --in_flight_;
+      account(entered, r);
+    }
     d(std::move(r));
   });
 }

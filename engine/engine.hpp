@@ -56,6 +56,9 @@ class Engine {
   Metrics metrics_;
   std::map<std::string, std::unique_ptr<Venue>, std::less<>> venues_;
   std::size_t in_flight_ = 0;
+  std::uint64_t next_correlation_ = 1;
+  // Completions can outlive the engine (a host keeps running its io_context): they check this.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace rfq

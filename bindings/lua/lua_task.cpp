@@ -12,29 +12,59 @@ extern "C" {
 namespace rfq::lua {
 namespace {
 
-// Text of the error object on top of the failed coroutine. Works on a copy in the main
-// state: a coroutine that died with an error may not run anything else.
-std::string error_text(lua_State* main, lua_State* co) {
-  lua_pushvalue(co, -1);
-  lua_xmove(co, main, 1);
-  std::string out;
-  if (lua_type(main, -1) == LUA_TSTRING) {
-    out = lua_tostring(main, -1);
-  } else if (luaL_getmetafield(main, -1, "__tostring") != LUA_TNIL) {
-    lua_pop(main, 1);
-    lua_getglobal(main, "tostring");
-    lua_pushvalue(main, -2);
-    if (lua_pcall(main, 1, 1, 0) == LUA_OK && lua_type(main, -1) == LUA_TSTRING) {
-      out = lua_tostring(main, -1);
-    } else {
-      out = "(error object's __tostring failed)";
-    }
-    lua_pop(main, 1);
-  } else {
-    out = std::string("(error object is a ") + luaL_typename(main, -1) + " value)";
+// Host-side Lua work that allocates (traceback text, result tables) runs under lua_pcall, so a
+// memory error or a script's metamethod cannot longjmp out of the loop and abort the process.
+struct Describe {
+  lua_State* co;
+  const char* prefix;  // replaces the error object's text when set
+  int tostring_ref;
+};
+
+// Pushes the traceback of d->co headed by its error text. Protected.
+int describe(lua_State* L) {
+  auto* d = static_cast<Describe*>(lua_touserdata(L, 1));
+  if (d->prefix != nullptr) {
+    luaL_traceback(L, d->co, d->prefix, 0);
+    return 1;
   }
-  lua_pop(main, 1);
+  if (!lua_checkstack(d->co, 1)) return luaL_error(L, "no stack space");
+  lua_pushvalue(d->co, -1);
+  lua_xmove(d->co, L, 1);
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    // The tostring the sandbox started with (a script may have replaced the global).
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->tostring_ref);
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+  }
+  const char* msg = lua_tostring(L, -1);
+  luaL_traceback(L, d->co, msg != nullptr ? msg : "(error object is not a string)", 0);
+  return 1;
+}
+
+std::string describe_failure(LuaVm& vm, lua_State* co, const char* prefix) {
+  lua_State* M = vm.state();
+  const int base = lua_gettop(M);
+  Describe d{co, prefix, vm.tostring_ref()};
+  std::string out;
+  lua_pushcfunction(M, &describe);
+  lua_pushlightuserdata(M, &d);
+  if (lua_pcall(M, 1, 1, 0) == LUA_OK && lua_type(M, -1) == LUA_TSTRING) {
+    out = lua_tostring(M, -1);
+  } else {
+    out = prefix != nullptr ? prefix : "task failed (its error could not be described: no memory)";
+  }
+  lua_settop(M, base);
   return out;
+}
+
+struct PushCall {
+  LuaTask::Pusher* push;
+};
+
+int run_pusher(lua_State* L) {
+  auto* pc = static_cast<PushCall*>(lua_touserdata(L, 1));
+  lua_pop(L, 1);
+  return (*pc->push)(L);
 }
 
 }  // namespace
@@ -57,18 +87,47 @@ LuaTask::~LuaTask() {
 
 LuaTask* LuaTask::current(lua_State* L) { return *static_cast<LuaTask**>(lua_getextraspace(L)); }
 
-void LuaTask::suspend(const char* operation) { operation_ = operation; }
+Ticket LuaTask::suspend(const char* operation) {
+  operation_ = operation;
+  return Ticket{weak_from_this(), generation_, ++operation_seq_};
+}
 
-void LuaTask::deliver(const std::weak_ptr<LuaTask>& task, std::uint64_t generation, Pusher push) {
-  auto t = task.lock();
+void LuaTask::deliver(const Ticket& ticket, Pusher push) {
+  auto t = ticket.task.lock();
   if (!t || !*t->vm_alive_) return;
-  boost::asio::post(t->vm_.io(), [task, generation, push = std::move(push)]() mutable {
-    auto t = task.lock();
-    if (!t || !*t->vm_alive_ || t->generation_ != generation) return;  // stale: dropped
-    if (t->state_ != TaskState::Suspended) return;
-    int n = push(t->co_);
-    t->resume(n);
+  boost::asio::post(t->vm_.io(), [ticket, push = std::move(push)]() mutable {
+    auto t = ticket.task.lock();
+    if (!t || !*t->vm_alive_ || t->generation_ != ticket.generation) return;  // stale: dropped
+    if (t->state_ != TaskState::Suspended || t->operation_seq_ != ticket.operation) return;
+    t->resume_with(push);
   });
+}
+
+// The completion's values are built on the main thread under pcall, then moved over.
+void LuaTask::resume_with(Pusher& push) {
+  auto keep = shared_from_this();
+  lua_State* M = vm_.state();
+  const int base = lua_gettop(M);
+  PushCall pc{&push};
+  lua_pushcfunction(M, &run_pusher);
+  lua_pushlightuserdata(M, &pc);
+  if (lua_pcall(M, 1, LUA_MULTRET, 0) != LUA_OK) {
+    lua_settop(M, base);
+    return fail("could not deliver an operation's result (not enough memory)");
+  }
+  const int n = lua_gettop(M) - base;
+  if (!lua_checkstack(co_, n + 1)) {
+    lua_settop(M, base);
+    return fail("could not deliver an operation's result (stack overflow)");
+  }
+  lua_xmove(M, co_, n);
+  resume(n);
+}
+
+void LuaTask::fail(const char* message) {
+  std::string msg = describe_failure(vm_, co_, message);
+  lua_resetthread(co_);
+  finish(false, std::move(msg), 0);
 }
 
 void LuaTask::start(int nargs) { resume(nargs); }
@@ -81,25 +140,13 @@ void LuaTask::resume(int nargs) {
   const int status = lua_resume(co_, nullptr, nargs, &nres);
   if (status == LUA_YIELD) {
     lua_pop(co_, nres);  // yielded values are never used
-    if (operation_ == nullptr) {
-      luaL_traceback(vm_.state(), co_,
-                     "attempt to yield from a policy task outside an rfq.* call "
-                     "(coroutine.yield at task level is not allowed; use rfq.sleep)",
-                     0);
-      std::string msg = lua_tostring(vm_.state(), -1);
-      lua_pop(vm_.state(), 1);
-      lua_resetthread(co_);
-      return finish(false, std::move(msg), 0);
-    }
+    if (operation_ == nullptr) return fail(vm_.options().bad_yield_message.c_str());
     state_ = TaskState::Suspended;
     return;
   }
   if (status == LUA_OK) return finish(true, {}, nres);
   // Traceback first (the failed coroutine's stack is still intact), then reset the thread.
-  std::string msg = error_text(vm_.state(), co_);
-  luaL_traceback(vm_.state(), co_, msg.c_str(), 0);
-  msg = lua_tostring(vm_.state(), -1);
-  lua_pop(vm_.state(), 1);
+  std::string msg = describe_failure(vm_, co_, nullptr);
   lua_resetthread(co_);
   finish(false, std::move(msg), 0);
 }
@@ -113,15 +160,19 @@ void LuaTask::finish(bool ok, std::string error, int nresults) {
   if (!ok) vm_.report_error(name_, error_);
   auto self = shared_from_this();
   for (auto& w : waiters_) {
-    deliver(w, generation_, [self](lua_State* to) { return self->push_outcome(to); });
+    deliver(w, [self](lua_State* to) { return self->push_outcome(to); });
   }
   waiters_.clear();
   vm_.forget(this);
 }
 
-void LuaTask::add_waiter(std::weak_ptr<LuaTask> waiter) { waiters_.push_back(std::move(waiter)); }
+void LuaTask::add_waiter(Ticket waiter) { waiters_.push_back(std::move(waiter)); }
 
 int LuaTask::push_outcome(lua_State* to) const {
+  if (!lua_checkstack(to, 2 + nresults_) || !lua_checkstack(co_, 1)) {
+    // Only with absurd result counts. No C++ object lives in the frames this unwinds.
+    return luaL_error(to, "task:wait: too many results to move (%d)", nresults_);
+  }
   if (!ok_) {
     lua_pushboolean(to, 0);
     lua_pushstring(to, error_.c_str());

@@ -24,6 +24,16 @@ class LuaVm;
 
 enum class TaskState { NotStarted, Running, Suspended, Finished };
 
+class LuaTask;
+
+// Names one parked operation of one task: a completion is delivered only if the task still
+// exists, belongs to the same VM generation and is still parked on this very operation.
+struct Ticket {
+  std::weak_ptr<LuaTask> task;
+  std::uint64_t generation = 0;
+  std::uint64_t operation = 0;
+};
+
 class LuaTask : public std::enable_shared_from_this<LuaTask> {
  public:
   // Pushes the values the resumed coroutine will receive; returns how many.
@@ -37,16 +47,18 @@ class LuaTask : public std::enable_shared_from_this<LuaTask> {
   // The task whose coroutine is L, or nullptr (main thread, or a coroutine the script made).
   static LuaTask* current(lua_State* L);
 
-  // Parks the running task on an operation; the caller returns lua_yield(L, 0) next.
-  void suspend(const char* operation);
+  // Parks the running task on an operation; the caller returns lua_yield(L, 0) next and hands
+  // the ticket to whatever completes the operation.
+  Ticket suspend(const char* operation);
   // Keeps a timer alive while the task waits on it (rfq.sleep); dropped with the task.
   void hold(TimerHandle timer) { wait_timer_ = std::move(timer); }
-  // Posts a resume: if the task still exists, belongs to the same VM generation and is parked,
-  // push() runs on its coroutine and the task continues. Otherwise push is destroyed unused.
-  static void deliver(const std::weak_ptr<LuaTask>& task, std::uint64_t generation, Pusher push);
+  // Posts a resume: if the ticket is still current, push() builds the values (in a protected
+  // call on the main thread, moved to the task's coroutine) and the task continues. Otherwise
+  // push is destroyed unused.
+  static void deliver(const Ticket& ticket, Pusher push);
 
-  // Registers `waiter` to be resumed when this task finishes (t:wait()).
-  void add_waiter(std::weak_ptr<LuaTask> waiter);
+  // Registers a parked waiter to be resumed when this task finishes (t:wait()).
+  void add_waiter(Ticket waiter);
   // Pushes (true, results...) or (false, error) for a finished task; returns the count.
   int push_outcome(lua_State* to) const;
 
@@ -63,6 +75,8 @@ class LuaTask : public std::enable_shared_from_this<LuaTask> {
   friend class LuaVm;
   void start(int nargs);
   void resume(int nargs);
+  void resume_with(Pusher& push);
+  void fail(const char* message);  // ends the task from the host side (protected)
   void finish(bool ok, std::string error, int nresults);
 
   LuaVm& vm_;
@@ -74,10 +88,11 @@ class LuaTask : public std::enable_shared_from_this<LuaTask> {
   std::string name_;
   TaskState state_ = TaskState::NotStarted;
   const char* operation_ = nullptr;
+  std::uint64_t operation_seq_ = 0;
   bool ok_ = false;
   std::string error_;
   int nresults_ = 0;
-  std::vector<std::weak_ptr<LuaTask>> waiters_;
+  std::vector<Ticket> waiters_;
   TimerHandle wait_timer_;
 };
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -23,13 +24,53 @@ std::atomic<std::uint64_t> g_generation{1};
 constexpr const char* kLoadedKey = "rfq.loaded";
 
 // Replaces load() so that binary chunks can never be loaded; dofile/loadfile are removed.
+// Also: coroutine.resume/close refuse a task's own thread (obtained via coroutine.running), so
+// one task cannot wake or kill another while it waits for a venue.
 constexpr const char* kPrelude = R"lua(
 local rawload = load
 load = function(chunk, name, mode, ...)
   if select('#', ...) > 0 then return rawload(chunk, name, "t", ...) end
   return rawload(chunk, name, "t")
 end
+local is_task, resume, close = __rfq_is_task, coroutine.resume, coroutine.close
+__rfq_is_task = nil
+coroutine.resume = function(co, ...)
+  if is_task(co) then error("coroutine.resume: cannot resume a policy task", 2) end
+  return resume(co, ...)
+end
+coroutine.close = function(co)
+  if is_task(co) then error("coroutine.close: cannot close a policy task", 2) end
+  return close(co)
+end
 )lua";
+
+// __rfq_is_task(co): true when co is the thread of a LuaTask.
+int l_is_task(lua_State* L) {
+  lua_State* co = lua_tothread(L, 1);
+  lua_pushboolean(L, co != nullptr && LuaTask::current(co) != nullptr);
+  return 1;
+}
+
+// The Lua panic handler: only reached by an error outside any protected call, which the host
+// avoids; if it happens anyway, say why before Lua aborts.
+int on_panic(lua_State* L) {
+  const char* msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a string)";
+  std::fprintf(stderr, "rfqd: unprotected Lua error, aborting: %s\n", msg);
+  return 0;
+}
+
+struct NewThread {
+  lua_State* co = nullptr;
+  int ref = LUA_NOREF;
+};
+
+// Creates a thread anchored in the registry. Protected by the caller's lua_pcall.
+int make_thread(lua_State* L) {
+  auto* nt = static_cast<NewThread*>(lua_touserdata(L, 1));
+  nt->co = lua_newthread(L);
+  nt->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
 
 bool valid_module_name(std::string_view name) {
   if (name.empty() || name.size() > 128 || name.front() == '.' || name.back() == '.') return false;
@@ -60,9 +101,13 @@ CallResult l_require(lua_State* L) {
     }
     std::string error;
     if (!LuaVm::load_file(L, path, error)) throw LuaMisuse("require: " + error);
-    // Protected call: a module error must not longjmp across this frame's C++ locals.
+    // Protected call: a module error must not longjmp across this frame's C++ locals. The
+    // module's own code runs under the memory cap like any script code.
     lua_pushstring(L, name.c_str());
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    vm.leave_host();
+    const int status = lua_pcall(L, 1, 1, 0);
+    vm.enter_host();
+    if (status != LUA_OK) {
       std::string err = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error object";
       lua_pop(L, 1);
       throw LuaMisuse("require '" + name + "': " + err);
@@ -93,6 +138,7 @@ LuaVm::LuaVm(boost::asio::io_context& io, Clock& clock, VmOptions options)
   L_ = lua_newstate(&LuaVm::allocate, this);
   if (L_ == nullptr) throw std::runtime_error("cannot create Lua state (memory limit too low?)");
   *static_cast<LuaTask**>(lua_getextraspace(L_)) = nullptr;
+  lua_atpanic(L_, &on_panic);
   // Policies make short-lived tables on every call (requests, results): generational mode
   // collects them in small young collections instead of long incremental cycles.
   lua_gc(L_, LUA_GCGEN, 0, 0);
@@ -122,7 +168,8 @@ void* LuaVm::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize)
     return nullptr;
   }
   const std::size_t limit = vm->options_.memory_limit;
-  if (limit != 0 && nsize > old && vm->memory_used_ - old + nsize > limit && !vm->closing_) {
+  if (limit != 0 && nsize > old && vm->memory_used_ - old + nsize > limit && !vm->closing_ &&
+      vm->host_depth_ == 0) {
     return nullptr;  // Lua raises "not enough memory" in the running coroutine
   }
   void* p = std::realloc(ptr, nsize);
@@ -155,6 +202,10 @@ void LuaVm::open_sandbox() {
   lua_setfield(L_, LUA_REGISTRYINDEX, kLoadedKey);
   lua_pushcfunction(L_, &trampoline<l_require>);
   lua_setglobal(L_, "require");
+  lua_getglobal(L_, "tostring");
+  tostring_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+  lua_pushcfunction(L_, &l_is_task);
+  lua_setglobal(L_, "__rfq_is_task");
   if (luaL_dostring(L_, kPrelude) != LUA_OK) {
     std::string err = lua_tostring(L_, -1);
     lua_pop(L_, 1);
@@ -189,10 +240,22 @@ std::shared_ptr<LuaTask> LuaVm::spawn(int nargs, std::string task_name) {
 }
 
 std::shared_ptr<LuaTask> LuaVm::spawn_from(lua_State* from, int nargs, std::string task_name) {
-  lua_State* co = lua_newthread(from);
-  int ref = luaL_ref(from, LUA_REGISTRYINDEX);
+  // The thread is made under lua_pcall on the main thread: out of memory here (a timer tick
+  // on the loop) must fail this spawn, not abort the process.
+  NewThread nt;
+  lua_pushcfunction(L_, &make_thread);
+  lua_pushlightuserdata(L_, &nt);
+  const int status = lua_pcall(L_, 1, 0, 0);
+  if (status != LUA_OK) lua_pop(L_, 1);  // the error object
+  if (status != LUA_OK || nt.co == nullptr || !lua_checkstack(nt.co, nargs + 1)) {
+    if (nt.ref != LUA_NOREF) luaL_unref(L_, LUA_REGISTRYINDEX, nt.ref);
+    lua_pop(from, nargs + 1);
+    report_error(task_name, "could not start the task: not enough memory");
+    return nullptr;
+  }
+  lua_State* co = nt.co;
   lua_xmove(from, co, nargs + 1);
-  auto task = std::make_shared<LuaTask>(*this, co, ref, next_task_id_++, std::move(task_name));
+  auto task = std::make_shared<LuaTask>(*this, co, nt.ref, next_task_id_++, std::move(task_name));
   *static_cast<LuaTask**>(lua_getextraspace(co)) = task.get();
   tasks_.emplace(task.get(), task);
   std::weak_ptr<LuaTask> weak = task;
@@ -236,6 +299,7 @@ void LuaVm::fire(std::uint64_t id) {
     ++skipped_ticks_;
     return;
   }
+  if (!lua_checkstack(L_, 4)) return report_error(t.name, "tick skipped: no stack space");
   lua_rawgeti(L_, LUA_REGISTRYINDEX, t.fn_ref);
   t.last = spawn(0, t.name);
   if (!repeat) cancel_timer(id);

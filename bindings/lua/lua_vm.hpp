@@ -29,6 +29,10 @@ struct VmOptions {
   std::string name = "policy";            // policy name, used in logs and errors
   std::vector<std::string> require_paths;  // folders require() searches ("?.lua" appended)
   std::size_t memory_limit = 256u << 20;   // bytes; 0 = unlimited
+  // Error that ends a task which yields without an API call having parked it.
+  std::string bad_yield_message =
+      "attempt to yield from a task outside a yielding API call (coroutine.yield at task level "
+      "is not allowed)";
 };
 
 class LuaVm {
@@ -67,6 +71,7 @@ class LuaVm {
   // starts on the next turn of the loop.
   std::shared_ptr<LuaTask> spawn(int nargs, std::string task_name);
   // The same, taking the function and arguments from the stack of `from` (a running task).
+  // Returns nullptr (arguments popped) when the thread cannot be created (memory).
   std::shared_ptr<LuaTask> spawn_from(lua_State* from, int nargs, std::string task_name);
 
   // Called when a task ends with an error (message includes the traceback).
@@ -89,6 +94,17 @@ class LuaVm {
   std::uint64_t skipped_ticks() const { return skipped_ticks_; }
   // Set false when the VM closes; tasks that outlive it (held by a late completion) check it.
   std::shared_ptr<const bool> alive() const { return alive_; }
+  // Registry reference of the sandbox's original tostring (scripts may replace the global).
+  int tostring_ref() const { return tostring_ref_; }
+
+  // While C++ code of a Lua-callable function runs, the memory cap is not enforced: an
+  // allocation failure there would longjmp over live C++ objects. The trampoline checks the
+  // cap when the body returns instead.
+  void enter_host() { ++host_depth_; }
+  void leave_host() { --host_depth_; }
+  bool over_limit() const {
+    return options_.memory_limit != 0 && memory_used_ > options_.memory_limit;
+  }
 
  private:
   friend class LuaTask;
@@ -110,6 +126,8 @@ class LuaVm {
   std::uint64_t errors_ = 0;
   std::uint64_t skipped_ticks_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  int tostring_ref_ = 0;
+  int host_depth_ = 0;
   std::uint64_t next_task_id_ = 1;
   std::uint64_t next_timer_id_ = 1;
   ErrorSink error_sink_;

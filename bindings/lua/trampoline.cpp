@@ -1,5 +1,7 @@
 #include "bindings/lua/trampoline.hpp"
 
+#include "bindings/lua/lua_vm.hpp"
+
 extern "C" {
 #include <lauxlib.h>
 }
@@ -13,6 +15,14 @@ int raise(lua_State* L, const char* message) {
   lua_pushstring(L, message);
   lua_concat(L, 2);
   return lua_error(L);
+}
+
+void enter(lua_State* L) { LuaVm::from(L).enter_host(); }
+
+bool leave(lua_State* L) {
+  LuaVm& vm = LuaVm::from(L);
+  vm.leave_host();
+  return vm.over_limit();
 }
 
 }  // namespace detail

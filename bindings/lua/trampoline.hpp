@@ -40,7 +40,10 @@ using Body = CallResult (*)(lua_State* L);
 
 namespace detail {
 int raise(lua_State* L, const char* message);
-}
+// Lifts the VM's memory cap while the body runs; leave() says whether the body went over it.
+void enter(lua_State* L);
+bool leave(lua_State* L);
+}  // namespace detail
 
 template <Body F>
 int trampoline(lua_State* L) {
@@ -48,6 +51,7 @@ int trampoline(lua_State* L) {
   message[0] = '\0';
   CallResult result;
   bool failed = false;
+  detail::enter(L);
   {
     try {
       result = F(L);
@@ -59,7 +63,9 @@ int trampoline(lua_State* L) {
       failed = true;
     }
   }
+  const bool over_limit = detail::leave(L);
   if (failed) return detail::raise(L, message);
+  if (over_limit) return detail::raise(L, "not enough memory");
   if (result.yield) return lua_yield(L, 0);
   return result.nresults;
 }

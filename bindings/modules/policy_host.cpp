@@ -16,6 +16,9 @@ namespace {
 VmOptions vm_options(const PolicySpec& spec) {
   VmOptions o;
   o.name = spec.name;
+  o.bad_yield_message =
+      "attempt to yield from a policy task outside an rfq.* call (coroutine.yield at task "
+      "level is not allowed; use rfq.sleep)";
   if (!spec.script.empty()) {
     auto dir = std::filesystem::path(spec.script).parent_path();
     o.require_paths.push_back(dir.empty() ? "." : dir.string());

@@ -11,7 +11,6 @@
 #include "bindings/modules/policy_host.hpp"
 #include "engine/core/error.hpp"
 #include "engine/engine.hpp"
-#include "engine/venues/okx/okx_rest.hpp"
 
 extern "C" {
 #include <lauxlib.h>
@@ -22,6 +21,8 @@ namespace rfq::lua {
 namespace {
 
 constexpr const char* kTimerMeta = "rfq.timer";
+// Durations beyond 30 days are refused: they are mistakes, and they overflow nanoseconds.
+constexpr std::int64_t kMaxMs = 30LL * 24 * 3600 * 1000;
 constexpr const char* kTaskMeta = "rfq.task";
 
 PolicyHost& host_of(lua_State* L) { return *static_cast<PolicyHost*>(LuaVm::from(L).host()); }
@@ -72,13 +73,13 @@ void set_optional(lua_State* L, const char* key, const std::string& value) {
 // rfq.sleep(ms) -- yields the calling task for ms (virtual-time aware)
 CallResult l_sleep(lua_State* L) {
   std::int64_t ms = check_integer(L, 1, "rfq.sleep", "ms");
-  if (ms < 0) throw LuaMisuse("rfq.sleep: bad argument 'ms' (non-negative integer expected)");
+  if (ms < 0 || ms > kMaxMs) {
+    throw LuaMisuse("rfq.sleep: bad argument 'ms' (integer from 0 to 30 days in ms expected)");
+  }
   LuaTask& task = require_task(L, "rfq.sleep");
-  std::weak_ptr<LuaTask> weak = task.shared_from_this();
-  const auto gen = task.generation();
-  task.suspend("rfq.sleep");
-  task.hold(LuaVm::from(L).clock().schedule(Millis(ms), [weak, gen] {
-    LuaTask::deliver(weak, gen, [](lua_State*) { return 0; });
+  Ticket ticket = task.suspend("rfq.sleep");
+  task.hold(LuaVm::from(L).clock().schedule(Millis(ms), [ticket] {
+    LuaTask::deliver(ticket, [](lua_State*) { return 0; });
   }));
   return CallResult::suspend();
 }
@@ -91,9 +92,10 @@ CallResult l_now(lua_State* L) {
 
 CallResult add_timer(lua_State* L, const char* fn, bool repeat) {
   std::int64_t ms = check_integer(L, 1, fn, "ms");
-  if (repeat ? ms <= 0 : ms < 0) {
+  if ((repeat ? ms <= 0 : ms < 0) || ms > kMaxMs) {
     throw LuaMisuse(std::string(fn) + ": bad argument 'ms' (" +
-                    (repeat ? "positive" : "non-negative") + " integer expected)");
+                    (repeat ? "positive" : "non-negative") +
+                    " integer up to 30 days in ms expected)");
   }
   check_function(L, 2, fn, "fn");
   LuaVm& vm = LuaVm::from(L);
@@ -130,6 +132,7 @@ CallResult l_spawn(lua_State* L) {
   check_function(L, 1, "rfq.spawn", "fn");
   const int nargs = lua_gettop(L) - 1;
   auto task = LuaVm::from(L).spawn_from(L, nargs, "spawn at " + where(L, 1));
+  if (!task) throw LuaMisuse("rfq.spawn: could not start the task (not enough memory)");
   void* mem = lua_newuserdatauv(L, sizeof(TaskRef), 0);
   new (mem) TaskRef(std::move(task));
   luaL_setmetatable(L, kTaskMeta);
@@ -144,8 +147,7 @@ CallResult l_task_wait(lua_State* L) {
   if (target.state() == TaskState::Finished) return CallResult::values(target.push_outcome(L));
   LuaTask& self = require_task(L, "task:wait");
   if (&self == &target) throw LuaMisuse("task:wait: a task cannot wait for itself");
-  target.add_waiter(self.shared_from_this());
-  self.suspend("task:wait");
+  target.add_waiter(self.suspend("task:wait"));
   return CallResult::suspend();
 }
 
@@ -155,8 +157,9 @@ int l_task_gc(lua_State* L) {
   return 0;
 }
 
-// ---- logging (no C++ locals: luaL_tolstring may raise through here) -----------------------
-
+// rfq.log.info(...) (also debug, warn, error; and print) -- values joined with spaces, sent to
+// the script logger with the caller's file:line. Not trampolined on purpose: it keeps no C++
+// objects in its frame, and luaL_tolstring may run a __tostring that raises.
 template <LogLevel Level>
 int l_log(lua_State* L) {
   const int n = lua_gettop(L);
@@ -269,6 +272,13 @@ CallResult l_open(lua_State* L) {
     }
     q.expiring_within_ms = opt_integer_field(L, 1, "expiring_within_ms", "rfq.open");
     q.older_than_ms = opt_integer_field(L, 1, "older_than_ms", "rfq.open");
+    for (const auto& [name, v] : {std::pair{"expiring_within_ms", q.expiring_within_ms},
+                                  std::pair{"older_than_ms", q.older_than_ms}}) {
+      if (v && (*v < 0 || *v > kMaxMs)) {
+        throw LuaMisuse(std::string("rfq.open: bad argument '") + name +
+                        "' (integer from 0 to 30 days in ms expected)");
+      }
+    }
   }
   Engine& engine = host_of(L).engine();
   auto list = engine.book().open(q, engine.clock().now_ms());
@@ -300,19 +310,9 @@ void read_ids(lua_State* L, const std::string& venue, CancelRequest& req) {
   }
   lua_pop(L, 1);
   req.client_id = opt_string_field(L, 1, "client_id", "rfq.cancel").value_or("");
-  if (req.id.empty() && req.client_id.empty()) {
-    throw LuaMisuse("rfq.cancel: bad argument 'id' (id or client_id is required)");
-  }
-  if (venue == "okx") {
-    if (!req.id.empty() && !std::all_of(req.id.begin(), req.id.end(),
-                                           [](char c) { return c >= '0' && c <= '9'; })) {
-      throw LuaMisuse("rfq.cancel: bad argument 'id' (OKX rfqId is a decimal number, got '" +
-                      req.id + "')");
-    }
-    if (!req.client_id.empty() && !okx::valid_client_id(req.client_id)) {
-      throw LuaMisuse("rfq.cancel: bad argument 'client_id' (1-32 ASCII letters or digits "
-                      "expected, got '" + req.client_id + "')");
-    }
+  // The venue owns its identifier rules (OKX: decimal rfqId, 1-32 alnum clRfqId).
+  if (std::string err = host_of(L).engine().venue(venue)->check(req); !err.empty()) {
+    throw LuaMisuse("rfq.cancel: " + err);
   }
 }
 
@@ -320,7 +320,8 @@ int push_cancel_result(lua_State* co, const std::string& venue, const CancelResu
   if (r.ec) {
     lua_pushnil(co);
     lua_pushstring(co, r.message.empty() ? r.ec.message().c_str() : r.message.c_str());
-    lua_pushstring(co, std::string(code_name(code_of(r.ec))).c_str());
+    const std::string_view code = code_name(code_of(r.ec));
+    lua_pushlstring(co, code.data(), code.size());
     if (r.venue_code.empty()) return 3;
     lua_pushstring(co, r.venue_code.c_str());  // the venue's own code, when it answered
     return 4;
@@ -349,16 +350,17 @@ CallResult l_cancel(lua_State* L) {
   PolicyHost& host = host_of(L);
   req.timeout = host.spec().default_timeout;
   if (auto t = opt_integer_field(L, 1, "timeout_ms", "rfq.cancel")) {
-    if (*t <= 0) throw LuaMisuse("rfq.cancel: bad argument 'timeout_ms' (positive integer expected)");
+    if (*t <= 0 || *t > kMaxMs) {
+      throw LuaMisuse("rfq.cancel: bad argument 'timeout_ms' (positive integer up to 30 days in "
+                      "ms expected)");
+    }
     req.timeout = Millis(*t);
   }
   req.entered = entered;
   LuaTask& task = require_task(L, "rfq.cancel");
-  std::weak_ptr<LuaTask> weak = task.shared_from_this();
-  const auto gen = task.generation();
-  task.suspend("rfq.cancel");
-  host.engine().cancel(*venue, std::move(req), [weak, gen, v = *venue](CancelResult r) {
-    LuaTask::deliver(weak, gen, [v, r = std::move(r)](lua_State* co) {
+  Ticket ticket = task.suspend("rfq.cancel");
+  host.engine().cancel(*venue, std::move(req), [ticket, v = *venue](CancelResult r) {
+    LuaTask::deliver(ticket, [v, r = std::move(r)](lua_State* co) {
       return push_cancel_result(co, v, r);
     });
   });

@@ -1,8 +1,7 @@
 #pragma once
 // Credentials come from environment variables (or files), live only in the engine, and never
-// reach a log line or a Lua policy state. Secret formats as "***" everywhere.
-
-#include <fmt/format.h>
+// reach a log line or a Lua policy state. Secret has no formatter on purpose: passing one to a
+// logger does not compile; reveal() is the one way to the bytes, used only to sign and send.
 
 #include <optional>
 #include <string>
@@ -32,11 +31,3 @@ struct OkxCredentials {
 std::optional<std::string> from_env(const std::string& name);
 
 }  // namespace rfq::auth
-
-template <>
-struct fmt::formatter<rfq::auth::Secret> : fmt::formatter<std::string_view> {
-  template <typename Ctx>
-  auto format(const rfq::auth::Secret&, Ctx& ctx) const {
-    return fmt::formatter<std::string_view>::format("***", ctx);
-  }
-};

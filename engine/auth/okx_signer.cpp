@@ -32,10 +32,16 @@ MacCtx keyed_context(std::string_view secret) {
   return ctx;
 }
 
+struct Hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 const EVP_MAC_CTX* template_for(std::string_view secret) {
-  // Per thread, a handful of secrets at most (one per venue account).
-  thread_local std::unordered_map<std::string, MacCtx> cache;
-  auto it = cache.find(std::string(secret));
+  // Per thread, a handful of secrets at most (one per venue account); looked up without
+  // copying the secret.
+  thread_local std::unordered_map<std::string, MacCtx, Hash, std::equal_to<>> cache;
+  auto it = cache.find(secret);
   if (it == cache.end()) {
     if (cache.size() >= 16) cache.clear();
     it = cache.emplace(std::string(secret), keyed_context(secret)).first;

@@ -105,12 +105,20 @@ const Rfq* Book::find_by_client_id(std::string_view venue, std::string_view clie
   return c == vit->second.by_client_id.end() ? nullptr : c->second;
 }
 
-std::vector<const Rfq*> Book::open(const OpenQuery& q, std::int64_t now_ms) const {
+std::vector<const Rfq*> Book::open(const OpenQuery& q, std::int64_t now_ms) {
   // Entries at or before now are past expiry: not open, and never needed again.
   const auto first_live = by_expiry_.lower_bound({now_ms + 1, nullptr});
+  for (auto it = by_expiry_.begin(); it != first_live; ++it) {
+    auto* r = const_cast<Rfq*>(it->second);  // the book owns it; the index only points
+    if (is_active(*r)) {
+      r->state = "expired";
+      --active_;
+    }
+  }
   by_expiry_.erase(by_expiry_.begin(), first_live);
   std::vector<const Rfq*> out;
   for (auto it = first_live; it != by_expiry_.end(); ++it) {
+    // Callers bound the window (the Lua API refuses more than 30 days), so this cannot overflow.
     if (q.expiring_within_ms && it->first > now_ms + *q.expiring_within_ms) break;
     const Rfq& r = *it->second;
     if (!is_active(r)) continue;  // left "active" after it was indexed
@@ -119,6 +127,22 @@ std::vector<const Rfq*> Book::open(const OpenQuery& q, std::int64_t now_ms) cons
     out.push_back(&r);
   }
   return out;
+}
+
+std::size_t Book::evict_finished(std::int64_t before_ms) {
+  std::size_t dropped = 0;
+  for (auto& [venue, vb] : venues_) {
+    for (auto it = vb.rfqs.begin(); it != vb.rfqs.end();) {
+      if (!is_active(it->second) && it->second.expires_ms < before_ms) {
+        unindex(vb, it->second);
+        it = vb.rfqs.erase(it);
+        ++dropped;
+      } else {
+        ++it;
+      }
+    }
+  }
+  return dropped;
 }
 
 std::size_t Book::size() const {

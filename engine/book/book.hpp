@@ -36,8 +36,12 @@ class Book {
   const Rfq* find(std::string_view venue, std::string_view id) const;
   const Rfq* find_by_client_id(std::string_view venue, std::string_view client_id) const;
 
-  // Active RFQs not yet past expiry at now_ms that match q, soonest expiry first.
-  std::vector<const Rfq*> open(const OpenQuery& q, std::int64_t now_ms) const;
+  // Active RFQs not yet past expiry at now_ms that match q, soonest expiry first. RFQs it finds
+  // past their expiry are marked "expired" (the venue expires them at that instant).
+  std::vector<const Rfq*> open(const OpenQuery& q, std::int64_t now_ms);
+  // Forgets RFQs that are no longer active and expired before `before_ms`, so a long-running
+  // process keeps a bounded book. Returns how many were dropped.
+  std::size_t evict_finished(std::int64_t before_ms);
   std::size_t size() const;
   std::size_t active_count() const { return active_; }
 
@@ -62,7 +66,7 @@ class Book {
   // Entries are added when an RFQ becomes active and removed when it is replaced or dropped;
   // one that leaves "active" through set_state keeps its entry until it is past expiry (open()
   // skips it and prunes what has expired), so set_state never touches the tree.
-  mutable std::set<ExpiryKey> by_expiry_;
+  std::set<ExpiryKey> by_expiry_;
   std::size_t active_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -13,23 +14,39 @@ std::int64_t RealClock::now_ms() const {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+// The Asio timer lives in the state: cancelling the handle cancels the wait at once, so a
+// cancelled long timer neither keeps the loop busy nor holds its callback until it expires.
+struct RealTimerState final : TimerState {
+  explicit RealTimerState(boost::asio::io_context& io) : timer(io) {}
+  void on_cancel() override { timer.cancel(); }
+  boost::asio::steady_timer timer;
+};
+
+// Delays beyond this are clamped: Nanos arithmetic near its limits overflows.
+constexpr Nanos kMaxDelay = std::chrono::hours(24 * 365);
+
+Nanos clamp_delay(Nanos d) { return d < Nanos::zero() ? Nanos::zero() : std::min(d, kMaxDelay); }
+
+}  // namespace
+
 TimerHandle RealClock::schedule(Nanos delay, std::function<void()> fn) {
-  auto alive = std::make_shared<bool>(true);
-  auto timer = std::make_shared<boost::asio::steady_timer>(io_);
-  timer->expires_after(delay < Nanos::zero() ? Nanos::zero() : delay);
-  // The timer object lives in its own handler; a cancelled handle makes it a no-op.
-  timer->async_wait([timer, alive, fn = std::move(fn)](const boost::system::error_code& ec) {
-    if (!ec && *alive) {
-      *alive = false;
-      fn();
-    }
-  });
-  return TimerHandle(std::move(alive));
+  auto state = std::make_shared<RealTimerState>(io_);
+  state->timer.expires_after(clamp_delay(delay));
+  state->timer.async_wait(
+      [state, fn = std::move(fn)](const boost::system::error_code& ec) {
+        if (!ec && state->alive) {
+          state->alive = false;
+          fn();
+        }
+      });
+  return TimerHandle(state);
 }
 
 struct VirtualClock::Impl {
   struct Entry {
-    std::shared_ptr<bool> alive;
+    std::shared_ptr<TimerState> state;
     std::function<void()> fn;
   };
   boost::asio::io_context& io;
@@ -46,7 +63,7 @@ struct VirtualClock::Impl {
     return n;
   }
   void prune() {
-    while (!timers.empty() && !*timers.begin()->second.alive) timers.erase(timers.begin());
+    while (!timers.empty() && !timers.begin()->second.state->alive) timers.erase(timers.begin());
   }
 };
 
@@ -62,10 +79,10 @@ std::int64_t VirtualClock::now_ms() const {
 SteadyTime VirtualClock::steady_now() const { return SteadyTime(impl_->elapsed); }
 
 TimerHandle VirtualClock::schedule(Nanos delay, std::function<void()> fn) {
-  auto alive = std::make_shared<bool>(true);
-  Nanos when = impl_->elapsed + (delay < Nanos::zero() ? Nanos::zero() : delay);
-  impl_->timers.emplace(std::make_pair(when, impl_->seq++), Impl::Entry{alive, std::move(fn)});
-  return TimerHandle(std::move(alive));
+  auto state = std::make_shared<TimerState>();
+  Nanos when = impl_->elapsed + clamp_delay(delay);
+  impl_->timers.emplace(std::make_pair(when, impl_->seq++), Impl::Entry{state, std::move(fn)});
+  return TimerHandle(std::move(state));
 }
 
 std::size_t VirtualClock::poll() { return impl_->drain(); }
@@ -80,8 +97,8 @@ std::size_t VirtualClock::advance(Nanos d) {
     impl_->elapsed = node.key().first;
     auto entry = std::move(node.mapped());
     boost::asio::post(impl_->io, [entry = std::move(entry)] {
-      if (*entry.alive) {
-        *entry.alive = false;
+      if (entry.state->alive) {
+        entry.state->alive = false;
         entry.fn();
       }
     });
@@ -94,13 +111,13 @@ std::size_t VirtualClock::advance(Nanos d) {
 
 std::size_t VirtualClock::pending_timers() const {
   std::size_t n = 0;
-  for (const auto& [key, entry] : impl_->timers) n += *entry.alive ? 1 : 0;
+  for (const auto& [key, entry] : impl_->timers) n += entry.state->alive ? 1 : 0;
   return n;
 }
 
 bool VirtualClock::next_deadline(SteadyTime& out) const {
   for (const auto& [key, entry] : impl_->timers) {
-    if (*entry.alive) {
+    if (entry.state->alive) {
       out = SteadyTime(key.first);
       return true;
     }

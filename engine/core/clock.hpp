@@ -20,16 +20,24 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 using Nanos = std::chrono::nanoseconds;
 using Millis = std::chrono::milliseconds;
 
+// Shared between a TimerHandle and the clock that scheduled it. A clock may derive from it to
+// release its own resources (the real clock cancels its Asio timer) when the handle cancels.
+struct TimerState {
+  virtual ~TimerState() = default;
+  virtual void on_cancel() {}
+  bool alive = true;
+};
+
 // Owns one scheduled callback. Destroying or cancelling it guarantees the callback will not
 // run (even if its expiry was already queued on the loop).
 class TimerHandle {
  public:
   TimerHandle() = default;
-  explicit TimerHandle(std::shared_ptr<bool> alive) : alive_(std::move(alive)) {}
+  explicit TimerHandle(std::shared_ptr<TimerState> state) : state_(std::move(state)) {}
   TimerHandle(TimerHandle&&) noexcept = default;
   TimerHandle& operator=(TimerHandle&& other) noexcept {
     cancel();
-    alive_ = std::move(other.alive_);
+    state_ = std::move(other.state_);
     return *this;
   }
   TimerHandle(const TimerHandle&) = delete;
@@ -37,13 +45,16 @@ class TimerHandle {
   ~TimerHandle() { cancel(); }
 
   void cancel() {
-    if (alive_) *alive_ = false;
-    alive_.reset();
+    if (state_ && state_->alive) {
+      state_->alive = false;
+      state_->on_cancel();
+    }
+    state_.reset();
   }
-  bool active() const { return alive_ && *alive_; }
+  bool active() const { return state_ && state_->alive; }
 
  private:
-  std::shared_ptr<bool> alive_;
+  std::shared_ptr<TimerState> state_;
 };
 
 class Clock {

@@ -173,7 +173,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
       if (!c->busy) continue;
       if (c->deadline <= now) {
         c->timed_out = true;
-        c->close();  // the pending operation completes with operation_aborted
+        c->close();         // the pending operation completes with operation_aborted
+        resolver.cancel();  // or it may be waiting for the name
       } else {
         busy = c.get();
       }
@@ -219,6 +220,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
   // close() may run while this coroutine waits: every resumption checks `closed` first.
   asio::awaitable<error_code> connect(Connection& c, Deadline deadline) {
     if (closed) co_return disconnected();
+    guard(c, deadline);  // covers name resolution too
     if (!endpoints) {
       auto [ec, results] = co_await resolver.async_resolve(origin.host, origin.port, kTuple);
       if (closed) co_return disconnected();
@@ -307,32 +309,16 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
     res.dispatched = std::chrono::steady_clock::now();
     error_code ec;
     c->timed_out = false;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      if (self->closed) {
-        ec = disconnected();
-        break;
-      }
-      bool fresh = false;
-      if (!c->open) {
-        ec = co_await self->connect(*c, p.deadline);
-        if (ec) break;
-        fresh = true;
-      }
-      bool got_bytes = false;
-      if (c->tls) {
-        ec = co_await self->exchange(*c->tls, *c, p.req, p.deadline, res, got_bytes);
-      } else {
-        ec = co_await self->exchange(*c->plain, *c, p.req, p.deadline, res, got_bytes);
-      }
-      if (!ec) break;
-      c->close();
-      if (c->timed_out) ec = make_error_code(Errc::timeout);
-      // Only a stale keep-alive connection (nothing answered) earns a second attempt.
-      if (fresh || got_bytes || self->closed || c->timed_out) break;
-      self->log->debug("stage=write retry on fresh connection after {}", ec.message());
+    try {
+      ec = co_await self->attempt(c, p, res);
+    } catch (const std::exception& e) {
+      // Building the request can throw (a header value Beast refuses, bad_alloc): the request
+      // fails, its connection slot is freed, and the handler still runs exactly once.
+      self->log->error("stage=write request could not be built: {}", e.what());
+      ec = make_error_code(Errc::rejected);
     }
     if (c->timed_out) ec = make_error_code(Errc::timeout);
-    if (ec && self->closed) ec = disconnected();
+    if (self->closed) ec = disconnected();  // even an answer read just before close()
     if (ec || self->closed) c->close();
     c->deadline = Deadline::max();
     c->busy = false;
@@ -343,12 +329,42 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
     std::move(p.handler)(ec, std::move(res));
   }
 
+  // Up to two tries: a stale keep-alive connection (nothing answered) earns a second one.
+  asio::awaitable<error_code> attempt(Connection* c, const Pending& p, HttpResponse& res) {
+    error_code ec;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (closed) co_return disconnected();
+      bool fresh = false;
+      if (!c->open) {
+        ec = co_await connect(*c, p.deadline);
+        if (ec) co_return ec;
+        fresh = true;
+      }
+      bool got_bytes = false;
+      if (c->tls) {
+        ec = co_await exchange(*c->tls, *c, p.req, p.deadline, res, got_bytes);
+      } else {
+        ec = co_await exchange(*c->plain, *c, p.req, p.deadline, res, got_bytes);
+      }
+      if (!ec) co_return ec;
+      c->close();
+      if (fresh || got_bytes || closed || c->timed_out) co_return ec;
+      log->debug("stage=write retry on a fresh connection after {}", ec.message());
+    }
+    co_return ec;
+  }
+
   static asio::awaitable<void> open_one(std::shared_ptr<Impl> self, Connection* c,
                                         Deadline deadline,
                                         std::shared_ptr<std::pair<std::size_t, error_code>> state,
                                         std::shared_ptr<ReadyHandler> handler) {
     c->timed_out = false;
-    error_code ec = co_await self->connect(*c, deadline);
+    error_code ec;
+    try {
+      ec = co_await self->connect(*c, deadline);
+    } catch (const std::exception&) {
+      ec = make_error_code(Errc::unavailable);
+    }
     if (c->timed_out) ec = make_error_code(Errc::timeout);
     c->deadline = Deadline::max();
     if (ec || self->closed) c->close();

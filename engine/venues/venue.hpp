@@ -4,8 +4,8 @@
 // results, and keeps its own connection, auth, pacing and book feed.
 //
 // Operations are Asio initiating functions: async_cancel(req, token) accepts a plain
-// handler, use_awaitable, or any other completion token. Completions are delivered through the
-// handler's associated executor, with the venue's loop as the fallback, never inline.
+// handler, use_awaitable, or any other completion token. Completions run on the venue's loop
+// (the single thread that owns the engine), never inside the initiating call.
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -25,6 +25,7 @@ struct CancelRequest {
   Millis timeout{5000};   // whole operation: queueing for a rate slot + the round trip
   SteadyTime entered{};   // when the script called (engine overhead metric); optional
   Nanos queued{0};        // filled in by the venue: waiting for a rate slot or a connection
+  std::uint64_t correlation = 0;  // set by the engine; on every log line of this request
 };
 
 struct CancelResult {
@@ -69,6 +70,10 @@ class Venue {
 
   // Stops timers and closes connections; pending operations complete with DISCONNECTED.
   virtual void stop() = 0;
+
+  // The venue's identifier rules for a cancel: empty when req is acceptable, else the
+  // misuse message ("bad argument 'client_id' (...)") scripts see raised.
+  virtual std::string check(const CancelRequest& req) const = 0;
 
  protected:
   virtual void do_start(StartHandler handler) = 0;

@@ -76,6 +76,7 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     auto shared = std::make_shared<StartHandler>(std::move(handler));
     http.warm_up(options.start_timeout, [self, shared](error_code ec) {
+      if (self->stopped) ec = make_error_code(Errc::disconnected);
       if (ec) return self->start_failed(std::move(*shared), ec, "connect");
       self->measure_offset(shared);
     });
@@ -87,6 +88,10 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
     net::HttpRequest req{"GET", std::string(kPublicTimePath), {}, {}};
     http.async_request(std::move(req), options.start_timeout,
                        [self, handler, before](error_code ec, net::HttpResponse res) {
+                         if (self->stopped) {
+                           return self->start_failed(std::move(*handler),
+                                                     make_error_code(Errc::disconnected), "time");
+                         }
                          std::int64_t server_ms = 0;
                          if (!ec && res.status == 200 && parse_public_time(res.body, server_ms)) {
                            auto after = self->clock.now_ms();
@@ -100,9 +105,11 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start_failed(StartHandler handler, error_code ec, std::string_view stage) {
-    log->error("stage={} start failed: {}", stage, ec.message());
-    status = VenueStatus::down;
-    schedule_refresh();
+    if (!stopped) {
+      log->error("stage={} start failed: {}", stage, ec.message());
+      status = VenueStatus::down;
+      schedule_refresh();
+    }
     asio::post(io, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
   }
 
@@ -159,6 +166,7 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
       self->http.async_request(
           std::move(req), self->left(deadline),
           [self, acc, done](error_code ec, net::HttpResponse res) {
+            if (self->stopped) ec = make_error_code(Errc::disconnected);
             if (ec) return self->finish_refresh(ec, {}, done);
             RfqPage page = parse_rfqs(res.status, res.body);
             if (page.ec) {
@@ -177,7 +185,7 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
   void finish_refresh(error_code ec, std::vector<Rfq> rfqs,
                       std::shared_ptr<UniqueFunction<void(error_code)>> done) {
     refreshing = false;
-    if (!ec) {
+    if (!ec && !stopped) {
       // Terminal states never return to active: a snapshot taken before our own cancel landed
       // must not resurrect the RFQ.
       std::erase_if(rfqs, [&](const Rfq& r) {
@@ -185,6 +193,8 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
         return known != nullptr && is_terminal(known->state);
       });
       book.replace_active("okx", std::move(rfqs));
+      // Finished RFQs stay a minute for scripts that look them up, then leave the book.
+      book.evict_finished(clock.now_ms() - 60'000);
     }
     (*done)(ec);
   }
@@ -192,7 +202,6 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
   // ---- cancel ----------------------------------------------------------------------------
   void cancel(CancelRequest req, CancelHandler handler) {
     const auto deadline = clock.steady_now() + req.timeout;
-    auto self = shared_from_this();
     auto shared = std::make_shared<CancelHandler>(std::move(handler));
     submit_cancel(std::make_shared<CancelRequest>(std::move(req)), deadline, shared);
   }
@@ -226,6 +235,8 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
     http.async_request(
         std::move(http_req), left(deadline),
         [self, req, deadline, handler, handed](error_code ec, net::HttpResponse res) {
+          // A stopped venue may not touch the book or clock it borrowed (they may be gone).
+          if (self->stopped && !ec) ec = make_error_code(Errc::disconnected);
           // Waiting for a free pooled connection is I/O wait, like the rate lane: not overhead.
           if (res.dispatched != SteadyTime{}) req->queued += res.dispatched - handed;
           CancelResult r;
@@ -235,14 +246,20 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
             r.client_id = req->client_id;
             r.message = "transport: " + ec.message();
             r.sent = res.write_started != SteadyTime{};
-            self->log->warn("stage=transport cancel-rfq id={} clRfqId={} error={}", req->id,
-                            req->client_id, ec.message());
+            if (!self->stopped) {
+              self->log->warn("stage=transport cancel-rfq corr={} id={} clRfqId={} error={}",
+                              req->correlation, req->id, req->client_id, ec.message());
+            }
           } else {
             r = parse_cancel_rfq(res.status, res.body, req->id, req->client_id);
             r.latency_us = micros(res.write_started, res.completed);
             r.written_at = res.write_started;
             r.queued = req->queued;
             if (r.venue_code == "50011" && self->retry_after_limit(req, deadline, handler)) return;
+            if (r.ec) {
+              self->log->info("stage=venue_reject cancel-rfq corr={} id={} code={} msg={}",
+                              req->correlation, r.id, r.venue_code, r.message);
+            }
           }
           if (!r.ec) self->book.set_state("okx", r.id, r.client_id, "canceled", "canceled");
           // Already in a completion (not in do_cancel): deliver directly, no extra post.
@@ -254,7 +271,8 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
   // deadline still allows one more turn.
   bool retry_after_limit(std::shared_ptr<CancelRequest> req, SteadyTime deadline,
                          std::shared_ptr<CancelHandler> handler) {
-    log->warn("stage=venue_reject cancel-rfq answered 50011; backing off the lane");
+    log->warn("stage=venue_reject cancel-rfq corr={} answered 50011; backing off the lane",
+              req->correlation);
     cancel_lane.back_off(kWindow);
     if (clock.steady_now() + kWindow >= deadline) return false;
     submit_cancel(req, deadline, handler);
@@ -291,6 +309,22 @@ std::size_t OkxVenue::cancel_queue_depth() const { return impl_->cancel_lane.dep
 std::int64_t OkxVenue::clock_offset_ms() const { return impl_->offset_ms; }
 
 void OkxVenue::do_start(StartHandler handler) { impl_->start(std::move(handler)); }
+
+std::string OkxVenue::check(const CancelRequest& req) const {
+  if (req.id.empty() && req.client_id.empty()) {
+    return "bad argument 'id' (id or client_id is required)";
+  }
+  for (char c : req.id) {
+    if (c < '0' || c > '9') {
+      return "bad argument 'id' (OKX rfqId is a decimal number, got '" + req.id + "')";
+    }
+  }
+  if (!req.client_id.empty() && !valid_client_id(req.client_id)) {
+    return "bad argument 'client_id' (1-32 ASCII letters or digits expected, got '" +
+           req.client_id + "')";
+  }
+  return {};
+}
 
 void OkxVenue::do_cancel(CancelRequest req, CancelHandler handler) {
   if (impl_->stopped) {

@@ -41,6 +41,8 @@ class OkxVenue final : public Venue {
   std::string_view name() const override { return "okx"; }
   VenueStatus status() const override;
   void stop() override;
+  // rfqId: decimal digits; clRfqId: 1-32 ASCII letters or digits.
+  std::string check(const CancelRequest& req) const override;
 
   // Remaining sends in the cancel-rfq window and requests waiting for a slot.
   std::size_t cancel_budget() const;

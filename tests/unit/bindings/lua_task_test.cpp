@@ -20,24 +20,25 @@ using namespace rfq::lua;
 namespace {
 
 // What the test-only yielding function parked, so the test can complete it later.
-struct Parked {
-  std::weak_ptr<LuaTask> task;
-  std::uint64_t generation = 0;
-};
+using Parked = Ticket;
 std::vector<Parked> g_parked;
+int g_destroyed = 0;  // RAII probes destroyed
+
+struct Probe {
+  ~Probe() { ++g_destroyed; }
+};
 
 // v = wait_op() -- parks the task; the test delivers the value
 CallResult l_wait_op(lua_State* L) {
   LuaTask* task = LuaTask::current(L);
   if (task == nullptr) throw LuaMisuse("wait_op: not in a task");
-  g_parked.push_back({task->shared_from_this(), task->generation()});
-  task->suspend("wait_op");
+  g_parked.push_back(task->suspend("wait_op"));
   return CallResult::suspend();
 }
 
 // check_int(x) -- raises a misuse error through the trampoline when x is not an integer
 CallResult l_check_int(lua_State* L) {
-  std::string keep_alive(64, 'x');  // a C++ local that must be destroyed before the raise
+  Probe probe;  // a C++ local that must be destroyed before the raise
   std::int64_t v = check_integer(L, 1, "check_int", "x");
   lua_pushinteger(L, v * 2);
   return CallResult::values(1);
@@ -107,7 +108,7 @@ TEST_CASE("lua task: resumes only after its completion is posted and the loop ru
   CHECK(std::string(task->waiting_for()) == "wait_op");
   REQUIRE(g_parked.size() == 1);
 
-  LuaTask::deliver(g_parked[0].task, g_parked[0].generation, push_int(41));
+  LuaTask::deliver(g_parked[0], push_int(41));
   CHECK(task->state() == TaskState::Suspended);  // posted, not run inline
   CHECK(w.global_is_nil("result"));
   w.clock.poll();
@@ -134,7 +135,7 @@ TEST_CASE("lua task: a script error ends only its own task, with a traceback nam
   CHECK(w.vm->errors() == 1);
 
   REQUIRE(healthy->state() == TaskState::Suspended);
-  LuaTask::deliver(g_parked.at(0).task, g_parked.at(0).generation, push_int(7));
+  LuaTask::deliver(g_parked.at(0), push_int(7));
   w.clock.poll();
   CHECK(healthy->ok());
   CHECK(w.global_int("survived") == 7);
@@ -144,8 +145,10 @@ TEST_CASE("lua task: a script error ends only its own task, with a traceback nam
 TEST_CASE("lua task: misuse raised through the trampoline names the function and argument",
           "[lua][task]") {
   World w;
+  g_destroyed = 0;
   auto task = w.spawn("ok_value = check_int(21)\ncheck_int('x')\n", "@p.lua");
   w.clock.poll();
+  CHECK(g_destroyed == 2);  // the raising call's C++ local was destroyed too
   CHECK(w.global_int("ok_value") == 42);
   REQUIRE_FALSE(task->ok());
   CHECK_THAT(task->error(), Catch::Contains("p.lua:2: check_int: bad argument 'x' "
@@ -190,12 +193,12 @@ TEST_CASE("lua task: a completion that arrives after its VM is gone is dropped s
     parked = g_parked.at(0);
 
     SECTION("delivered (posted) before the VM closes, run after") {
-      LuaTask::deliver(parked.task, parked.generation, push_int(1, &called));
+      LuaTask::deliver(parked, push_int(1, &called));
     }
     SECTION("delivered after the VM closed") {}
   }
   CHECK(parked.task.expired());
-  LuaTask::deliver(parked.task, parked.generation, push_int(1, &called));
+  LuaTask::deliver(parked, push_int(1, &called));
   clock.poll();
   CHECK_FALSE(called);
 }
@@ -205,7 +208,9 @@ TEST_CASE("lua task: a completion from an older generation is not delivered", "[
   auto task = w.spawn("wait_op(); done = 1");
   w.clock.poll();
   bool called = false;
-  LuaTask::deliver(g_parked.at(0).task, g_parked.at(0).generation + 1, push_int(1, &called));
+  Ticket stale = g_parked.at(0);
+  stale.generation += 1;
+  LuaTask::deliver(stale, push_int(1, &called));
   w.clock.poll();
   CHECK_FALSE(called);
   CHECK(task->state() == TaskState::Suspended);
@@ -222,7 +227,7 @@ TEST_CASE("lua task: a suspended task survives forced garbage collection", "[lua
   task.reset();  // only the VM keeps it now
   for (int i = 0; i < 3; ++i) lua_gc(w.vm->state(), LUA_GCCOLLECT);
   REQUIRE_FALSE(weak.expired());
-  LuaTask::deliver(g_parked.at(0).task, g_parked.at(0).generation, push_int(5));
+  LuaTask::deliver(g_parked.at(0), push_int(5));
   w.clock.poll();
   lua_gc(w.vm->state(), LUA_GCCOLLECT);
   CHECK(w.global_int("after_gc") == 1005);
@@ -291,4 +296,76 @@ TEST_CASE("lua vm: compile errors report chunk:line and leave the stack alone", 
   CHECK(lua_gettop(w.vm->state()) == 0);
   CHECK_FALSE(w.vm->load_file("/nonexistent/policy.lua", error));
   CHECK_THAT(error, Catch::Contains("cannot open"));
+}
+
+TEST_CASE("lua task: a completion for an operation the task already left is dropped",
+          "[lua][task]") {
+  World w;
+  auto task = w.spawn("a = wait_op(); b = wait_op(); done = 1");
+  w.clock.poll();
+  REQUIRE(g_parked.size() == 1);
+  const Ticket first = g_parked[0];
+  LuaTask::deliver(first, push_int(1));
+  w.clock.poll();
+  REQUIRE(g_parked.size() == 2);  // now parked on the second wait_op
+  bool called = false;
+  LuaTask::deliver(first, push_int(99, &called));  // a late duplicate of the first answer
+  w.clock.poll();
+  CHECK_FALSE(called);
+  CHECK(task->state() == TaskState::Suspended);
+  LuaTask::deliver(g_parked[1], push_int(2));
+  w.clock.poll();
+  CHECK(task->ok());
+  CHECK(w.global_int("a") == 1);
+  CHECK(w.global_int("b") == 2);
+}
+
+TEST_CASE("lua task: a script cannot resume or close another task's coroutine", "[lua][task]") {
+  World w;
+  auto victim = w.spawn("victim = coroutine.running()\nwoke = wait_op()\n");
+  w.clock.poll();
+  REQUIRE(victim->state() == TaskState::Suspended);
+  auto attacker = w.spawn(
+      "local ok1, e1 = pcall(coroutine.resume, victim, 'fake')\n"
+      "local ok2, e2 = pcall(coroutine.close, victim)\n"
+      "refused = (not ok1 and e1:find('cannot resume a policy task') ~= nil) and\n"
+      "          (not ok2 and e2:find('cannot close a policy task') ~= nil)\n");
+  w.clock.poll();
+  REQUIRE(attacker->ok());
+  lua_getglobal(w.vm->state(), "refused");
+  CHECK(lua_toboolean(w.vm->state(), -1));
+  lua_pop(w.vm->state(), 1);
+  CHECK(victim->state() == TaskState::Suspended);
+  LuaTask::deliver(g_parked.at(0), push_int(5));
+  w.clock.poll();
+  CHECK(w.global_int("woke") == 5);
+}
+
+TEST_CASE("lua task: an error object whose __tostring misbehaves is reported, not fatal",
+          "[lua][task]") {
+  World w;
+  auto task = w.spawn(
+      "tostring = nil\n"
+      "error(setmetatable({}, { __tostring = function() error('nested') end }))\n");
+  w.clock.poll();
+  REQUIRE(task->state() == TaskState::Finished);
+  CHECK_FALSE(task->ok());
+  CHECK_FALSE(task->error().empty());
+  auto after = w.spawn("alive = 1");
+  w.clock.poll();
+  CHECK(w.global_int("alive") == 1);
+}
+
+TEST_CASE("lua task: many results move to a waiter without overflowing its stack",
+          "[lua][task]") {
+  World w;
+  auto producer = w.spawn("return table.unpack((function() local t = {} "
+                          "for i = 1, 300 do t[i] = i end return t end)())");
+  w.clock.poll();
+  REQUIRE(producer->ok());
+  lua_State* L = w.vm->state();
+  const int n = producer->push_outcome(L);
+  CHECK(n == 301);
+  CHECK(lua_tointeger(L, -1) == 300);
+  lua_settop(L, 0);
 }

@@ -238,7 +238,14 @@ TEST_CASE("rfq misuse raises a Lua error naming the function and the argument",
   CHECK_THAT(w.error_of("rfq.cancel{ venue = 'okx', id = '1', tiemout_ms = 5 }"),
              Contains("rfq.cancel: unknown option 'tiemout_ms'"));
   CHECK_THAT(w.error_of("rfq.every(0, function() end)"),
-             Contains("rfq.every: bad argument 'ms' (positive integer expected)"));
+             Contains("rfq.every: bad argument 'ms' (positive integer up to 30 days in ms"));
+  CHECK_THAT(w.error_of("rfq.every(10000000000000, function() end)"),
+             Contains("rfq.every: bad argument 'ms'"));
+  CHECK_THAT(w.error_of("rfq.sleep(-1)"), Contains("rfq.sleep: bad argument 'ms'"));
+  CHECK_THAT(w.error_of("rfq.cancel{ venue = 'okx', id = '1', timeout_ms = math.maxinteger }"),
+             Contains("rfq.cancel: bad argument 'timeout_ms'"));
+  CHECK_THAT(w.error_of("rfq.open{ expiring_within_ms = -5 }"),
+             Contains("rfq.open: bad argument 'expiring_within_ms'"));
   CHECK_THAT(w.error_of("rfq.after(10, 'not a function')"),
              Contains("rfq.after: bad argument 'fn' (function expected, got string)"));
   CHECK_THAT(w.error_of("rfq.sleep('soon')"),

@@ -225,3 +225,36 @@ TEST_CASE("book: 100,000 RFQs answer an expiry sweep with only the matches", "[b
   REQUIRE(book.find_by_client_id("okx", "c99998"));
   CHECK(book.find_by_client_id("okx", "c99998")->id == "99998");
 }
+
+TEST_CASE("book: RFQs found past expiry are marked expired and finished ones can be evicted",
+          "[book]") {
+  rfq::Book book;
+  auto make = [](std::string id, std::int64_t expires) {
+    rfq::Rfq r;
+    r.venue = "okx";
+    r.id = std::move(id);
+    r.state = r.raw_state = "active";
+    r.expires_ms = expires;
+    return r;
+  };
+  book.upsert(make("1", 1000));
+  book.upsert(make("2", 5000));
+  book.upsert(make("3", 9000));
+  REQUIRE(book.active_count() == 3);
+  REQUIRE(book.set_state("okx", "2", "", "canceled", "canceled"));
+  CHECK(book.active_count() == 2);
+
+  auto open = book.open({}, 2000);
+  REQUIRE(open.size() == 1);
+  CHECK(open[0]->id == "3");
+  CHECK(book.find("okx", "1")->state == "expired");
+  CHECK(book.active_count() == 1);
+
+  CHECK(book.evict_finished(4000) == 1);  // "1" expired at 1000; "2" canceled but expires 5000
+  CHECK(book.find("okx", "1") == nullptr);
+  CHECK(book.find("okx", "2") != nullptr);
+  CHECK(book.evict_finished(6000) == 1);
+  CHECK(book.find("okx", "2") == nullptr);
+  CHECK(book.size() == 1);
+  CHECK(book.active_count() == 1);
+}
