@@ -9,6 +9,7 @@
 #include "engine/core/log.hpp"
 #include "engine/sim/http_session.hpp"
 #include "engine/sim/okx_sim.hpp"
+#include "engine/sim/sim_control.hpp"
 
 namespace rfq::sim {
 
@@ -63,7 +64,12 @@ struct SimServer::Impl : std::enable_shared_from_this<Impl> {
 
 SimServer::SimServer(net::io_context& io, OkxSim& okx, std::shared_ptr<net::ssl::context> tls) {
   auto context = std::make_shared<HttpSessionContext>();
-  context->handler = [&okx](const SimHttpRequest& request) { return okx.handle(request); };
+  // /sim/ is the control API (sim_control.hpp); everything else is the OKX model's.
+  context->handler = [&okx,
+                      control = std::make_shared<SimControl>(okx)](const SimHttpRequest& request) {
+    if (SimControl::is_control_target(request.target)) return control->handle(request);
+    return okx.handle(request);
+  };
   context->tls = std::move(tls);
   impl_ = std::make_shared<Impl>(io, std::move(context));
 }

@@ -1,7 +1,9 @@
 #pragma once
 // The simulator's HTTP/1.1 front: a Beast server on 127.0.0.1 (plain or TLS) that hands every
-// request to OkxSim::handle() and writes back its reply. Keep-alive, many concurrent
-// connections, one session per connection. Asio and Beast stay out of this header (the CLI
+// request under /sim/ to the control API (SimControl) and every other one to OkxSim::handle(),
+// and writes back the reply, honouring injected faults (drop: close without answering; delay:
+// answer after delay_ms on a timer). Keep-alive, many concurrent connections, one session per
+// connection. Asio and Beast stay out of this header (the CLI
 // includes it). Run the io_context from one thread: OkxSim is single-threaded.
 
 #include <cstddef>

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -9,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <chrono>
 #include <type_traits>
 
 #include "engine/core/log.hpp"
@@ -57,7 +59,10 @@ class HttpSession final : public HttpSessionBase,
 
  public:
   HttpSession(Stream stream, std::shared_ptr<HttpSessionContext> context)
-      : stream_(std::move(stream)), context_(std::move(context)), id_(context_->next_id++) {}
+      : stream_(std::move(stream)),
+        delay_(stream_.get_executor()),
+        context_(std::move(context)),
+        id_(context_->next_id++) {}
 
   ~HttpSession() override { context_->live.erase(id_); }
 
@@ -72,6 +77,7 @@ class HttpSession final : public HttpSessionBase,
   }
 
   void close() override {
+    delay_.cancel();  // a held-back answer must not keep io_context::run() alive after stop()
     beast::error_code ec;
     beast::get_lowest_layer(stream_).socket().close(ec);
   }
@@ -96,7 +102,18 @@ class HttpSession final : public HttpSessionBase,
     const bool keep_alive = req_.keep_alive();
     const unsigned version = req_.version();
     SimHttpReply reply = context_->handler(to_sim_request(req_));
+    if (reply.drop) return close();  // injected: no answer, no TLS close_notify, just gone
+    const auto delay = std::chrono::milliseconds(reply.delay_ms);
     res_ = to_response(std::move(reply), version, keep_alive);
+    if (delay.count() <= 0) return do_write();
+    // Injected delay: the request was processed; the answer waits here, and so does the next
+    // read (no pipelining), so the connection stays strictly request/answer.
+    delay_.expires_after(delay);
+    delay_.async_wait(beast::bind_front_handler(&HttpSession::on_delay, self()));
+  }
+
+  void on_delay(beast::error_code ec) {
+    if (ec) return fail(ec, "delay");
     do_write();
   }
 
@@ -130,6 +147,7 @@ class HttpSession final : public HttpSessionBase,
   }
 
   Stream stream_;
+  net::steady_timer delay_;  // holds back an answer under an injected delay fault
   std::shared_ptr<HttpSessionContext> context_;
   std::uint64_t id_;
   beast::flat_buffer buffer_;

@@ -10,46 +10,95 @@
 #include <boost/url/url_view.hpp>
 #include <charconv>
 #include <random>
+#include <span>
 #include <stdexcept>
 
 #include "engine/core/clock.hpp"
 #include "engine/core/log.hpp"
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_auth.hpp"
+#include "engine/sim/okx_sim_detail.hpp"
 
 namespace rfq::sim {
 
 namespace json = boost::json;
 
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "application/json", any case, optionally followed by parameters ("; charset=utf-8").
+bool is_json_content_type(std::string_view value) {
+  return iequals(trim(value.substr(0, value.find(';'))), "application/json");
+}
+
+}  // namespace
+
+// ---- shared with okx_sim_cancel.cpp (okx_sim_detail.hpp) -----------------------------------
+
 namespace detail {
 
-// What handle() answers, plus the OKX code it carries (for the journal).
-struct OkxAnswer {
-  unsigned status = 200;
-  std::string code;
-  std::string body;
-};
+OkxAnswer envelope(std::string_view code, std::string_view msg, json::array data, unsigned status) {
+  json::object o;
+  o["code"] = code;
+  o["msg"] = msg;
+  o["data"] = std::move(data);
+  return {status, std::string(code), json::serialize(o)};
+}
 
-struct OkxRoute {
-  std::string_view method;
-  std::string_view path;
-  std::string_view endpoint;
-  bool is_private;
-  std::size_t limit;  // requests per window and API key; 0 = none
-  Nanos window;
-  OkxAnswer (OkxSim::*handler)(const SimHttpRequest&);
-};
+OkxAnswer parameter_error(std::string_view name) {
+  return envelope("51000", "Parameter " + std::string(name) + " error", {}, 400);
+}
+
+std::optional<OkxAnswer> parse_json_body(const SimHttpRequest& request, json::object& out) {
+  const auto content_type = find_header(request, "Content-Type");
+  const bool bad_type = content_type ? !is_json_content_type(*content_type) : !request.body.empty();
+  if (bad_type) {
+    return envelope("50006", "Invalid Content-Type. Please use \"application/JSON\".", {}, 400);
+  }
+  out = json::object();
+  if (request.body.empty()) return std::nullopt;
+  json::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  if (ec || !v.is_object()) return envelope("50002", "JSON syntax error", {}, 400);
+  out = std::move(v.as_object());
+  return std::nullopt;
+}
+
+std::optional<OkxAnswer> string_param(const json::object& params, std::string_view name,
+                                      std::string& out) {
+  out.clear();
+  const auto* v = params.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (v->is_string()) {
+    out = v->get_string();
+  } else if (v->is_int64()) {
+    out = std::to_string(v->get_int64());
+  } else if (v->is_uint64()) {
+    out = std::to_string(v->get_uint64());
+  } else {
+    return parameter_error(name);
+  }
+  return std::nullopt;
+}
 
 }  // namespace detail
 
 namespace {
 
+using detail::envelope;
 using detail::OkxAnswer;
+using detail::parameter_error;
 
 constexpr std::uint64_t kFirstRfqId = 22535;  // the docs' example id, for familiar logs
 constexpr std::size_t kMaxRfqsPerPage = 100;
 constexpr std::int64_t kOptionRfqLifetimeMs = 600000;  // all legs options: 10 min
 constexpr std::int64_t kOtherRfqLifetimeMs = 120000;   // otherwise: 2 min
+constexpr std::int64_t kMaxFaultDelayMs = 600000;
 constexpr std::string_view kTraderCode = "RFQDSIM";
 constexpr std::string_view kCounterparty = "WAGMI";  // OKX's demo-trading bot
 
@@ -57,15 +106,6 @@ constexpr std::string_view kStates[] = {"active",  "canceled", "pending_fill", "
                                         "expired", "failed",   "traded_away"};
 
 // ---- envelopes -----------------------------------------------------------------------------
-
-OkxAnswer envelope(std::string_view code, std::string_view msg, json::array data = {},
-                   unsigned status = 200) {
-  json::object o;
-  o["code"] = code;
-  o["msg"] = msg;
-  o["data"] = std::move(data);
-  return {status, std::string(code), json::serialize(o)};
-}
 
 // Auth failures as OKX words them live: msg first ({"msg":"Invalid Sign","code":"50113"}).
 OkxAnswer refusal(const OkxRefusal& r) {
@@ -81,19 +121,9 @@ OkxAnswer too_many_requests() {
   return {429, "50011", R"({"msg":"Too Many Requests","code":"50011"})"};
 }
 
-OkxAnswer parameter_error(std::string_view name) {
-  return envelope("51000", "Parameter " + std::string(name) + " error", {}, 400);
-}
-
-OkxAnswer cancel_result(std::string_view code, std::string_view msg, std::string_view rfq_id,
-                        std::string_view cl_rfq_id, std::string_view s_code,
-                        std::string_view s_msg) {
-  json::object item;
-  item["rfqId"] = rfq_id;
-  item["clRfqId"] = cl_rfq_id;
-  item["sCode"] = s_code;
-  item["sMsg"] = s_msg;
-  return envelope(code, msg, json::array{std::move(item)});
+// An injected `unavailable` fault: OKX's 50001 with its documented HTTP 503 (§5).
+OkxAnswer service_unavailable() {
+  return envelope("50001", "Service temporarily unavailable. Please try again later.", {}, 503);
 }
 
 json::object leg_item(const SimLeg& leg) {
@@ -140,56 +170,10 @@ std::string_view endpoint_of(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// "application/json", any case, optionally followed by parameters ("; charset=utf-8").
-bool is_json_content_type(std::string_view value) {
-  return iequals(trim(value.substr(0, value.find(';'))), "application/json");
-}
-
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
-}
-
-// POST bodies: JSON object. No body at all (ccxt's parameterless POST) reads as {}; a body
-// without a Content-Type, or with a non-JSON one, is 50006.
-std::optional<OkxAnswer> parse_json_body(const SimHttpRequest& request, json::object& out) {
-  const auto content_type = find_header(request, "Content-Type");
-  const bool bad_type = content_type ? !is_json_content_type(*content_type) : !request.body.empty();
-  if (bad_type) {
-    return envelope("50006", "Invalid Content-Type. Please use \"application/JSON\".", {}, 400);
-  }
-  out = json::object();
-  if (request.body.empty()) return std::nullopt;
-  json::error_code ec;
-  json::value v = json::parse(request.body, ec);
-  if (ec || !v.is_object()) return envelope("50002", "JSON syntax error", {}, 400);
-  out = std::move(v.as_object());
-  return std::nullopt;
-}
-
-// python-okx sends unused parameters as "" (read as absent); integers are taken as their text.
-std::optional<OkxAnswer> string_param(const json::object& params, std::string_view name,
-                                      std::string& out) {
-  out.clear();
-  const auto* v = params.if_contains(name);
-  if (v == nullptr || v->is_null()) return std::nullopt;
-  if (v->is_string()) {
-    out = v->get_string();
-  } else if (v->is_int64()) {
-    out = std::to_string(v->get_int64());
-  } else if (v->is_uint64()) {
-    out = std::to_string(v->get_uint64());
-  } else {
-    return parameter_error(name);
-  }
-  return std::nullopt;
 }
 
 struct RfqQuery {
@@ -301,29 +285,72 @@ OkxSim::OkxSim(Clock& clock, Journal& journal, OkxSimOptions options)
 
 OkxSim::~OkxSim() = default;
 
-SimHttpReply OkxSim::handle(const SimHttpRequest& request) {
-  expire_due();
-  Answer answer = dispatch(request);
-  record(request, answer);
-  return {answer.status, std::move(answer.body)};
+std::string_view to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::delay:
+      return "delay";
+    case FaultKind::unavailable:
+      return "unavailable";
+    case FaultKind::drop:
+      return "drop";
+  }
+  return "unknown";
 }
 
-const detail::OkxRoute* OkxSim::find_route(std::string_view path) {
+std::optional<FaultKind> fault_kind_from(std::string_view name) {
+  for (auto kind : {FaultKind::delay, FaultKind::unavailable, FaultKind::drop}) {
+    if (to_string(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
+// An injected fault strikes first, like a failing gateway in front of OKX: unavailable and drop
+// skip routing, auth and the rate windows (the request is not processed and does not count);
+// delay lets the request through unchanged and only marks the reply.
+SimHttpReply OkxSim::handle(const SimHttpRequest& request) {
+  expire_due();
+  const auto* route = find_route(path_of(request.target));
+  const auto fault = take_fault(route ? route->endpoint : std::string_view());
+  SimHttpReply reply;
+  Answer answer;
+  if (!fault || fault->kind == FaultKind::delay) {
+    answer = dispatch(request, route);
+    if (fault) reply.delay_ms = fault->delay_ms;
+  } else if (fault->kind == FaultKind::unavailable) {
+    answer = service_unavailable();
+  } else {  // drop: nothing is answered, so the journal shows status 0 and no code
+    answer = {0, "", ""};
+    reply.drop = true;
+  }
+  record(request, answer, fault ? &*fault : nullptr);
+  reply.status = answer.status;
+  reply.body = std::move(answer.body);
+  return reply;
+}
+
+std::span<const detail::OkxRoute> OkxSim::routes() {
   using std::chrono::seconds;
   static const detail::OkxRoute kRoutes[] = {
       {"GET", "/api/v5/public/time", "time", false, 0, Nanos{0}, &OkxSim::on_public_time},
       {"POST", "/api/v5/rfq/cancel-rfq", "cancel-rfq", true, 5, seconds(2), &OkxSim::on_cancel_rfq},
+      {"POST", "/api/v5/rfq/cancel-batch-rfqs", "cancel-batch-rfqs", true, 2, seconds(2),
+       &OkxSim::on_cancel_batch_rfqs},
+      {"POST", "/api/v5/rfq/cancel-all-rfqs", "cancel-all-rfqs", true, 2, seconds(2),
+       &OkxSim::on_cancel_all_rfqs},
       {"GET", "/api/v5/rfq/rfqs", "rfqs", true, 2, seconds(2), &OkxSim::on_get_rfqs},
   };
-  for (const auto& route : kRoutes) {
+  return kRoutes;
+}
+
+const detail::OkxRoute* OkxSim::find_route(std::string_view path) {
+  for (const auto& route : routes()) {
     if (route.path == path) return &route;
   }
   return nullptr;
 }
 
 // Order: route (404/405), auth (401), rate limit (429), then the endpoint's own checks.
-OkxSim::Answer OkxSim::dispatch(const SimHttpRequest& request) {
-  const auto* route = find_route(path_of(request.target));
+OkxSim::Answer OkxSim::dispatch(const SimHttpRequest& request, const detail::OkxRoute* route) {
   if (route == nullptr) {
     return envelope("50005", "API endpoint is inactive or unavailable.", {}, 404);
   }
@@ -356,31 +383,6 @@ OkxSim::Answer OkxSim::on_public_time(const SimHttpRequest&) {
   return envelope("0", "", json::array{std::move(item)});
 }
 
-OkxSim::Answer OkxSim::on_cancel_rfq(const SimHttpRequest& request) {
-  json::object params;
-  if (auto bad = parse_json_body(request, params)) return *bad;
-  std::string rfq_id;
-  std::string cl_rfq_id;
-  if (auto bad = string_param(params, "rfqId", rfq_id)) return *bad;
-  if (auto bad = string_param(params, "clRfqId", cl_rfq_id)) return *bad;
-  if (rfq_id.empty() && cl_rfq_id.empty()) {
-    return envelope("50015", "Either parameter rfqId or clRfqId is required", {}, 400);
-  }
-  // rfqId wins when both are given.
-  SimRfq* r = rfq_id.empty() ? find_by_cl_id(cl_rfq_id) : find_by_id(rfq_id);
-  if (r == nullptr) {
-    return cancel_result("1", "Operation failed.", rfq_id, cl_rfq_id, "70000",
-                         "RFQ does not exist.");
-  }
-  if (r->state != "active") {
-    return cancel_result("1", "Operation failed.", r->rfq_id, r->cl_rfq_id, "70200",
-                         "The RFQ with " + r->state + " status cannot be canceled");
-  }
-  r->state = "canceled";
-  r->u_time_ms = clock_.now_ms();
-  return cancel_result("0", "", r->rfq_id, r->cl_rfq_id, "0", "");
-}
-
 // Newest first (descending rfqId); beginId/endId are exclusive bounds, limit caps the page.
 OkxSim::Answer OkxSim::on_get_rfqs(const SimHttpRequest& request) {
   RfqQuery q;
@@ -401,7 +403,7 @@ OkxSim::Answer OkxSim::on_get_rfqs(const SimHttpRequest& request) {
   return envelope("0", "", std::move(data));
 }
 
-void OkxSim::record(const SimHttpRequest& request, const Answer& answer) {
+void OkxSim::record(const SimHttpRequest& request, const Answer& answer, const OkxFault* fault) {
   const auto path = path_of(request.target);
   json::object entry;
   entry["ts_ms"] = clock_.now_ms();
@@ -413,9 +415,59 @@ void OkxSim::record(const SimHttpRequest& request, const Answer& answer) {
   entry["status"] = static_cast<std::int64_t>(answer.status);
   entry["code"] = answer.code;
   if (auto demo = find_header(request, "x-simulated-trading")) entry["simulated_trading"] = *demo;
+  if (fault != nullptr) {
+    entry["fault"] = to_string(fault->kind);
+    if (fault->kind == FaultKind::delay) entry["delay_ms"] = fault->delay_ms;
+  }
   journal_.append(std::move(entry));
-  log_->debug("okx {} {} -> {} code={}", request.method, request.target, answer.status,
-              answer.code);
+  log_->debug("okx {} {} -> {} code={}{}{}", request.method, request.target, answer.status,
+              answer.code, fault ? " fault=" : "", fault ? to_string(fault->kind) : "");
+}
+
+// ---- test hooks ----------------------------------------------------------------------------
+
+bool OkxSim::fill(std::string_view rfq_id) {
+  expire_due();
+  SimRfq* r = find_by_id(rfq_id);
+  if (r == nullptr || r->state != "active") return false;
+  r->state = "filled";
+  r->u_time_ms = clock_.now_ms();
+  return true;
+}
+
+void OkxSim::inject(OkxFault fault) {
+  if (fault.count < 1) throw std::invalid_argument("okx sim: fault count must be at least 1");
+  if (fault.delay_ms < 0 || fault.delay_ms > kMaxFaultDelayMs) {
+    throw std::invalid_argument("okx sim: fault delay_ms must be within 0..600000");
+  }
+  if (!fault.endpoint.empty() && !is_endpoint(fault.endpoint)) {
+    throw std::invalid_argument("okx sim: no endpoint named '" + fault.endpoint + "'");
+  }
+  faults_.push_back(std::move(fault));
+}
+
+std::size_t OkxSim::pending_faults() const {
+  std::size_t n = 0;
+  for (const auto& f : faults_) n += static_cast<std::size_t>(f.count);
+  return n;
+}
+
+bool OkxSim::is_endpoint(std::string_view endpoint) {
+  const auto all = routes();
+  return std::any_of(all.begin(), all.end(),
+                     [&](const detail::OkxRoute& r) { return r.endpoint == endpoint; });
+}
+
+// One unit of the first queued fault for this endpoint ("" in a fault matches every request).
+std::optional<OkxFault> OkxSim::take_fault(std::string_view endpoint) {
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (!it->endpoint.empty() && it->endpoint != endpoint) continue;
+    OkxFault taken = *it;
+    taken.count = 1;
+    if (--it->count == 0) faults_.erase(it);
+    return taken;
+  }
+  return std::nullopt;
 }
 
 // ---- RFQ book ------------------------------------------------------------------------------

@@ -4,13 +4,52 @@
 // It verifies signatures over the raw bytes received (PROTOCOLS.md §1), enforces the documented
 // per-endpoint limits, keeps each RFQ's state machine and answers with the documented bodies
 // and codes (§3, §5). Single-threaded: call it from the loop that owns it.
+//
+// OKX endpoints served (limits per API key, each endpoint its own window; over it: HTTP 429
+// {"msg":"Too Many Requests","code":"50011"}):
+//   GET  /api/v5/public/time                 no auth, no limit
+//   POST /api/v5/rfq/cancel-rfq              5 / 2 s
+//   POST /api/v5/rfq/cancel-batch-rfqs       2 / 2 s
+//   POST /api/v5/rfq/cancel-all-rfqs         2 / 2 s
+//   GET  /api/v5/rfq/rfqs                    2 / 2 s
+//
+// Test hooks beside the protocol: fill() moves an RFQ to `filled` as if a quote had been
+// executed; inject() queues faults (delay, 503 unavailable, dropped connection) for the next
+// matching requests. The model only decides: SimHttpReply::delay_ms / drop tell the server what
+// to do with the socket, and the in-process world may honour them its own way.
+//
+// ---- Sim control API (SimServer, same port, loopback only, never part of OKX) ----------------
+// Unauthenticated, only under /sim/, JSON in and out; Content-Type is not checked (curl -d
+// works). Bad input is HTTP 400 {"error":"<what is wrong>"}, an unknown /sim/ path 404, a wrong
+// method 405 (same body shape). Every control request is journaled with "venue":"sim",
+// "endpoint" the last path segment ("rfqs", "fill", "fault"), "status", and "error" when refused.
+// Control requests never consume injected faults and never use the OKX rate windows.
+//
+//   POST /sim/rfqs   {"count":N,"expires_in_ms":M}   or   {"cl_rfq_id":"abc","expires_in_ms":M}
+//       Creates N (default 1, at most 10000) active RFQs, or one with that client id (count must
+//       then be absent or 1). Optional: "expires_in_ms" (> 0; default OKX's rule: 10 min when
+//       every leg is an option, else 2 min), "tag" (string), "legs"
+//       ([{"instId":..,"side":"buy"|"sell","sz":".."}], default one BTC option leg).
+//       -> 200 {"rfq_ids":["22535",...]}   (400 for a duplicate cl_rfq_id)
+//   POST /sim/fill   {"rfq_id":"22535"}
+//       -> 200 {"rfq_id":"22535","state":"filled"}; 404 unknown id; 409 when not active.
+//   POST /sim/fault  {"endpoint":"cancel-rfq","kind":"drop","count":1,"delay_ms":0}
+//       Queues an OkxFault (see inject()): endpoint "" or absent = any OKX request; kind
+//       "delay" | "unavailable" | "drop" (required); count >= 1 (default 1); delay_ms 0..600000
+//       (default 0). -> 200 {"pending_faults":<requests still to be faulted>}
+//   GET  /sim/rfqs
+//       -> 200 {"rfqs":[{"rfq_id","cl_rfq_id","tag","state","c_time_ms","u_time_ms",
+//                        "valid_until_ms","legs":[{"inst_id","side","sz"}]}, ...]} oldest first,
+//          every state (times are JSON numbers, Unix ms).
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +71,7 @@ namespace rfq::sim {
 class Journal;
 
 namespace detail {
+struct CancelOutcome;
 struct OkxAnswer;
 struct OkxRoute;
 }  // namespace detail
@@ -70,6 +110,27 @@ struct SimRfq {
   std::vector<SimLeg> legs;
 };
 
+// A fault queued by inject(). Faults apply in injection order: a request takes one unit of the
+// first queued fault whose endpoint matches it, and a fault is gone after `count` requests.
+enum class FaultKind {
+  delay,        // processed normally; the answer is held back delay_ms
+  unavailable,  // not processed: HTTP 503 {"code":"50001","msg":"Service temporarily
+                // unavailable. Please try again later.","data":[]}
+  drop,         // not processed: the connection is closed without an answer
+};
+
+std::string_view to_string(FaultKind kind);                       // "delay", "unavailable", "drop"
+std::optional<FaultKind> fault_kind_from(std::string_view name);  // inverse; nullopt if unknown
+
+struct OkxFault {
+  // Endpoint name as journaled: "cancel-rfq", "cancel-batch-rfqs", "cancel-all-rfqs", "rfqs",
+  // "time"; "" = any request handle() receives (unknown paths included).
+  std::string endpoint;
+  FaultKind kind = FaultKind::unavailable;
+  std::int64_t delay_ms = 0;  // delay only, 0..600000
+  int count = 1;              // >= 1
+};
+
 struct NewRfq {
   std::string cl_rfq_id;  // optional; when set, unique among all RFQs (OKX 70101)
   std::string tag;
@@ -85,7 +146,8 @@ class OkxSim {
   OkxSim(const OkxSim&) = delete;
   OkxSim& operator=(const OkxSim&) = delete;
 
-  // Answers one request and appends request + answer to the journal.
+  // Answers one request and appends request + answer to the journal (with "fault" when an
+  // injected fault applied; a dropped request is journaled with status 0 and code "").
   SimHttpReply handle(const SimHttpRequest& request);
 
   // Creates an active RFQ (as if the account had sent create-rfq); returns its rfqId.
@@ -96,23 +158,46 @@ class OkxSim {
   // with legs chosen deterministically from `seed` and client ids "seed001", "seed002", ...
   void seed(std::size_t count, std::int64_t spread_ms, std::uint64_t seed);
 
+  // active -> filled, as if a quote had been executed. False (nothing changes) when the RFQ is
+  // unknown or not active.
+  bool fill(std::string_view rfq_id);
+
+  // Queues a fault for the next `fault.count` requests matching `fault.endpoint`. Throws
+  // std::invalid_argument for count < 1, delay_ms outside 0..600000 or an unknown endpoint (a
+  // typo would otherwise never match and silently do nothing).
+  void inject(OkxFault fault);
+  // Requests still to be faulted (sum of the queued faults' remaining counts).
+  std::size_t pending_faults() const;
+
   // Accessors apply due expiries first, like handle().
   std::optional<SimRfq> rfq(std::string_view rfq_id) const;
   std::vector<SimRfq> rfqs() const;  // oldest first
   std::size_t count_in_state(std::string_view state) const;
 
   const OkxSimOptions& options() const { return options_; }
+  // For the control API, which journals and stamps its own requests.
+  Journal& journal() const { return journal_; }
+  Clock& clock() const { return clock_; }
 
  private:
   using Answer = detail::OkxAnswer;
+  using CancelOutcome = detail::CancelOutcome;
 
+  static std::span<const detail::OkxRoute> routes();
   static const detail::OkxRoute* find_route(std::string_view path);
-  Answer dispatch(const SimHttpRequest& request);
+  static bool is_endpoint(std::string_view endpoint);
+  Answer dispatch(const SimHttpRequest& request, const detail::OkxRoute* route);
   bool within_limit(const detail::OkxRoute& route);
+  std::optional<OkxFault> take_fault(std::string_view endpoint);
   Answer on_public_time(const SimHttpRequest& request);
-  Answer on_cancel_rfq(const SimHttpRequest& request);
   Answer on_get_rfqs(const SimHttpRequest& request);
-  void record(const SimHttpRequest& request, const Answer& answer);
+  // okx_sim_cancel.cpp
+  Answer on_cancel_rfq(const SimHttpRequest& request);
+  Answer on_cancel_batch_rfqs(const SimHttpRequest& request);
+  Answer on_cancel_all_rfqs(const SimHttpRequest& request);
+  // Cancels one RFQ named by rfq_id, else by cl_rfq_id; the outcome is one cancel item.
+  CancelOutcome cancel_one(std::string_view rfq_id, std::string_view cl_rfq_id);
+  void record(const SimHttpRequest& request, const Answer& answer, const OkxFault* fault);
 
   // Lazily moves every active RFQ whose validUntil has passed to `expired`.
   void expire_due() const;
@@ -130,6 +215,7 @@ class OkxSim {
   mutable std::multimap<std::int64_t, std::uint64_t> expiry_;  // valid_until -> id (may be stale)
   std::unordered_map<std::string, std::uint64_t> by_cl_id_;
   std::map<std::string, SlidingWindow, std::less<>> windows_;  // endpoint + api key
+  std::deque<OkxFault> faults_;  // injection order; each with its remaining count
 };
 
 }  // namespace rfq::sim

@@ -3,6 +3,7 @@
 // messages into these; the in-process test world builds them directly, so both paths run the
 // same model code over the same bytes.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@ struct SimHttpRequest {
 struct SimHttpReply {
   unsigned status = 200;
   std::string body;  // always JSON
+  // Set by an injected fault (OkxSim::inject); the model decides, the transport obeys.
+  std::int64_t delay_ms = 0;  // hold the answer back this long (the request WAS processed)
+  bool drop = false;          // close the connection without answering (status/body unused)
 };
 
 // ASCII case-insensitive equality, for header names and media types.

@@ -1,6 +1,7 @@
 #pragma once
 // `rfqd sim`: the simulator as a standalone loopback server any client can use (ccxt, curl,
-// rfqd). Prints one JSON line when ready, serves until SIGINT/SIGTERM.
+// rfqd). Prints one JSON line when ready, serves until SIGINT/SIGTERM. The same port serves the
+// /sim/ control API (create, fill, list RFQs; inject faults), documented in okx_sim.hpp.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,252 @@
+#include "engine/sim/sim_control.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/core/clock.hpp"
+#include "engine/core/log.hpp"
+#include "engine/sim/journal.hpp"
+#include "engine/sim/okx_sim.hpp"
+
+namespace rfq::sim {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kPrefix = "/sim/";
+constexpr std::int64_t kMaxCreate = 10000;
+
+// What a control handler answers: HTTP status and JSON body; `error` is set for refusals.
+struct ControlAnswer {
+  unsigned status = 200;
+  json::object body;
+  std::string error;
+};
+
+ControlAnswer ok(json::object body) { return {200, std::move(body), {}}; }
+
+ControlAnswer refuse(unsigned status, std::string error) {
+  json::object body;
+  body["error"] = error;
+  return {status, std::move(body), std::move(error)};
+}
+
+ControlAnswer bad_request(std::string error) { return refuse(400, std::move(error)); }
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// ---- body fields ---------------------------------------------------------------------------
+// Each reader leaves `out` alone when the field is absent or null and returns an error message
+// when the field has the wrong type or range.
+
+using FieldError = std::optional<std::string>;
+
+FieldError int_field(const json::object& o, std::string_view name, std::int64_t min,
+                     std::int64_t max, std::int64_t& out) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  const auto range = std::to_string(min) + ".." + std::to_string(max);
+  if (!v->is_int64() && !v->is_uint64()) {
+    return std::string(name) + " must be an integer in " + range;
+  }
+  const bool in_range = v->is_int64() ? (v->get_int64() >= min && v->get_int64() <= max)
+                                      : v->get_uint64() <= static_cast<std::uint64_t>(max);
+  if (!in_range) return std::string(name) + " must be an integer in " + range;
+  out = v->is_int64() ? v->get_int64() : static_cast<std::int64_t>(v->get_uint64());
+  return std::nullopt;
+}
+
+// Strings; integers are taken as their text (an rfq_id typed as a number still works).
+FieldError string_field(const json::object& o, std::string_view name, std::string& out) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (v->is_string()) {
+    out = v->get_string();
+  } else if (v->is_int64()) {
+    out = std::to_string(v->get_int64());
+  } else if (v->is_uint64()) {
+    out = std::to_string(v->get_uint64());
+  } else {
+    return std::string(name) + " must be a string";
+  }
+  return std::nullopt;
+}
+
+FieldError legs_field(const json::object& o, std::vector<SimLeg>& out) {
+  const auto* v = o.if_contains("legs");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  const std::string shape = R"(legs must be a non-empty array of {"instId","side","sz"})";
+  if (!v->is_array() || v->get_array().empty()) return shape;
+  std::vector<SimLeg> legs;
+  for (const auto& item : v->get_array()) {
+    if (!item.is_object()) return shape;
+    SimLeg leg;
+    const auto& l = item.get_object();
+    if (string_field(l, "instId", leg.inst_id) || string_field(l, "side", leg.side) ||
+        string_field(l, "sz", leg.sz) || leg.inst_id.empty() || leg.sz.empty()) {
+      return shape;
+    }
+    if (leg.side != "buy" && leg.side != "sell") return std::string("leg side must be buy or sell");
+    legs.push_back(std::move(leg));
+  }
+  out = std::move(legs);
+  return std::nullopt;
+}
+
+// ---- answers -------------------------------------------------------------------------------
+
+json::object rfq_json(const SimRfq& r) {
+  json::array legs;
+  for (const auto& leg : r.legs) {
+    legs.push_back(json::object{{"inst_id", leg.inst_id}, {"side", leg.side}, {"sz", leg.sz}});
+  }
+  json::object o;
+  o["rfq_id"] = r.rfq_id;
+  o["cl_rfq_id"] = r.cl_rfq_id;
+  o["tag"] = r.tag;
+  o["state"] = r.state;
+  o["c_time_ms"] = r.c_time_ms;
+  o["u_time_ms"] = r.u_time_ms;
+  o["valid_until_ms"] = r.valid_until_ms;
+  o["legs"] = std::move(legs);
+  return o;
+}
+
+// ---- endpoints -----------------------------------------------------------------------------
+
+ControlAnswer post_rfqs(OkxSim& okx, const json::object& params) {
+  std::int64_t count = 1;
+  std::int64_t expires_in_ms = 0;
+  NewRfq rfq;
+  rfq.legs = {{"BTC-USD-260327-100000-C", "buy", "1"}};
+  if (auto e = int_field(params, "count", 1, kMaxCreate, count)) return bad_request(*e);
+  if (auto e = int_field(params, "expires_in_ms", 1, INT64_MAX / 2, expires_in_ms)) {
+    return bad_request(*e);
+  }
+  if (auto e = string_field(params, "cl_rfq_id", rfq.cl_rfq_id)) return bad_request(*e);
+  if (auto e = string_field(params, "tag", rfq.tag)) return bad_request(*e);
+  if (auto e = legs_field(params, rfq.legs)) return bad_request(*e);
+  if (!rfq.cl_rfq_id.empty() && count != 1) {
+    return bad_request("cl_rfq_id names one RFQ: count must be absent or 1");
+  }
+  if (expires_in_ms > 0) rfq.expires_in_ms = expires_in_ms;
+
+  json::array ids;
+  for (std::int64_t i = 0; i < count; ++i) {
+    try {
+      ids.push_back(json::string(okx.add_rfq(rfq)));
+    } catch (const std::invalid_argument& e) {
+      return bad_request(e.what());  // a duplicate cl_rfq_id (only possible when count is 1)
+    }
+  }
+  return ok(json::object{{"rfq_ids", std::move(ids)}});
+}
+
+ControlAnswer post_fill(OkxSim& okx, const json::object& params) {
+  std::string rfq_id;
+  if (auto e = string_field(params, "rfq_id", rfq_id)) return bad_request(*e);
+  if (rfq_id.empty()) return bad_request("rfq_id is required");
+  const auto rfq = okx.rfq(rfq_id);
+  if (!rfq) return refuse(404, "no RFQ " + rfq_id);
+  if (!okx.fill(rfq_id)) {
+    return refuse(409,
+                  "RFQ " + rfq_id + " is " + rfq->state + "; only an active RFQ can be filled");
+  }
+  return ok(json::object{{"rfq_id", rfq_id}, {"state", "filled"}});
+}
+
+ControlAnswer post_fault(OkxSim& okx, const json::object& params) {
+  OkxFault fault;
+  std::string kind;
+  std::int64_t count = 1;
+  if (auto e = string_field(params, "endpoint", fault.endpoint)) return bad_request(*e);
+  if (auto e = string_field(params, "kind", kind)) return bad_request(*e);
+  if (auto e = int_field(params, "count", 1, 1000000, count)) return bad_request(*e);
+  if (auto e = int_field(params, "delay_ms", 0, 600000, fault.delay_ms)) return bad_request(*e);
+  const auto parsed = fault_kind_from(kind);
+  if (!parsed) return bad_request("kind must be delay, unavailable or drop");
+  fault.kind = *parsed;
+  fault.count = static_cast<int>(count);
+  try {
+    okx.inject(std::move(fault));
+  } catch (const std::invalid_argument& e) {
+    return bad_request(e.what());  // an unknown endpoint name
+  }
+  return ok(json::object{{"pending_faults", okx.pending_faults()}});
+}
+
+ControlAnswer get_rfqs(OkxSim& okx, const json::object&) {
+  json::array rfqs;
+  for (const auto& r : okx.rfqs()) rfqs.push_back(rfq_json(r));
+  return ok(json::object{{"rfqs", std::move(rfqs)}});
+}
+
+struct ControlRoute {
+  std::string_view method;
+  std::string_view path;
+  ControlAnswer (*handler)(OkxSim&, const json::object&);
+};
+
+constexpr ControlRoute kRoutes[] = {
+    {"POST", "/sim/rfqs", &post_rfqs},
+    {"GET", "/sim/rfqs", &get_rfqs},
+    {"POST", "/sim/fill", &post_fill},
+    {"POST", "/sim/fault", &post_fault},
+};
+
+ControlAnswer dispatch(OkxSim& okx, const SimHttpRequest& request) {
+  const auto path = path_of(request.target);
+  bool path_known = false;
+  for (const auto& route : kRoutes) {
+    if (route.path != path) continue;
+    path_known = true;
+    if (route.method != request.method) continue;
+    json::object params;
+    if (!request.body.empty()) {
+      json::error_code ec;
+      json::value v = json::parse(request.body, ec);
+      if (ec || !v.is_object()) return bad_request("the body must be a JSON object");
+      params = std::move(v.as_object());
+    }
+    return route.handler(okx, params);
+  }
+  if (path_known)
+    return refuse(405, "method " + request.method + " not allowed on " + std::string(path));
+  return refuse(404, "no sim endpoint " + std::string(path));
+}
+
+}  // namespace
+
+bool SimControl::is_control_target(std::string_view target) {
+  return path_of(target).starts_with(kPrefix);
+}
+
+SimHttpReply SimControl::handle(const SimHttpRequest& request) {
+  const auto answer = dispatch(okx_, request);
+  const auto path = path_of(request.target);
+  json::object entry;
+  entry["ts_ms"] = okx_.clock().now_ms();
+  entry["venue"] = "sim";
+  entry["method"] = request.method;
+  entry["target"] = request.target;
+  entry["endpoint"] = path.substr(path.rfind('/') + 1);
+  entry["body"] = request.body;
+  entry["status"] = static_cast<std::int64_t>(answer.status);
+  if (!answer.error.empty()) entry["error"] = answer.error;
+  okx_.journal().append(std::move(entry));
+  log::get("sim")->debug("sim control {} {} -> {}{}{}", request.method, request.target,
+                         answer.status, answer.error.empty() ? "" : ": ", answer.error);
+  return {answer.status, json::serialize(answer.body)};
+}
+
+}  // namespace rfq::sim
