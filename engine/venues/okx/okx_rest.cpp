@@ -102,6 +102,27 @@ std::string unreadable_message(unsigned http_status, std::string_view body, bool
   return m + "reply was not valid JSON";
 }
 
+// The stable code for a reply that is not an OKX envelope: only the HTTP status speaks, and a
+// body that is not even a JSON object under a status that maps to nothing better is a gateway
+// fault, not a refusal (the same rule parse_cancel_rfq applies inline).
+Errc unreadable_errc(unsigned http_status, bool is_object) {
+  Errc e = is_2xx(http_status) ? Errc::unavailable : map_code("", http_status);
+  if (e == Errc::rejected && !is_object) e = Errc::unavailable;
+  return e;
+}
+
+// "0" all ok, "1" all failed, "2" partial: the codes under which cancel-batch items speak.
+bool is_batch_code(std::string_view code) { return code == "0" || code == "1" || code == "2"; }
+
+bool all_items_have_scode(const json::array& arr) {
+  std::string s_code;
+  for (const json::value& v : arr) {
+    const json::object* o = v.if_object();
+    if (!o || !get_code(*o, "sCode", s_code)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool valid_client_id(std::string_view s) {
@@ -196,7 +217,7 @@ CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::
     // Gateway pages (HTML 502/504), empty bodies, truncated JSON: only the status speaks.
     Errc e = is_2xx(http_status) ? Errc::unavailable : map_code("", http_status);
     if (e == Errc::rejected && !top) e = Errc::unavailable;
-    return fail(e, status_text(http_status), unreadable_message(http_status, body, top));
+    return fail(e, status_text(http_status), unreadable_message(http_status, body, !jec));
   }
   std::string msg = get_string(*top, "msg");
 
@@ -247,7 +268,7 @@ RfqPage parse_rfqs(unsigned http_status, std::string_view body) {
   if (!top || !get_code(*top, "code", code)) {
     Errc e = is_2xx(http_status) ? Errc::unavailable : map_code("", http_status);
     if (e == Errc::rejected && !top) e = Errc::unavailable;
-    return fail(e, status_text(http_status), unreadable_message(http_status, body, top));
+    return fail(e, status_text(http_status), unreadable_message(http_status, body, !jec));
   }
   page.venue_code = code;
   if (Errc e = map_code(code, http_status); e != Errc::ok) {
@@ -317,6 +338,131 @@ bool parse_public_time(std::string_view body, std::int64_t& server_ms) {
   if (!item || !get_ms(*item, "ts", ms)) return false;
   server_ms = ms;
   return true;
+}
+
+std::string build_cancel_batch_body(const std::vector<std::string>& ids, bool client_ids) {
+  json::array arr;
+  arr.reserve(ids.size());
+  for (const std::string& id : ids) arr.emplace_back(json::string_view(id.data(), id.size()));
+  json::object o;
+  o.emplace(client_ids ? "clRfqIds" : "rfqIds", std::move(arr));
+  return json::serialize(o);
+}
+
+BatchAnswer parse_cancel_batch(unsigned http_status, std::string_view body) {
+  BatchAnswer a;
+  auto fail = [&](Errc e, std::string venue_code, std::string message) {
+    a.ec = make_error_code(e);
+    a.venue_code = std::move(venue_code);
+    a.message = std::move(message);
+    if (a.message.empty()) a.message = a.ec.message();
+    a.items.clear();
+    return a;
+  };
+
+  // Up to kBatchMax items: a larger stack buffer than cancel-rfq's; the resource falls back to
+  // the heap beyond it.
+  unsigned char scratch[16384];
+  json::monotonic_resource arena(scratch, sizeof scratch);
+  boost::system::error_code jec;
+  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec, &arena);
+  const json::object* top = jec ? nullptr : doc.if_object();
+  std::string code;
+  if (!top || !get_code(*top, "code", code)) {
+    return fail(unreadable_errc(http_status, top), status_text(http_status),
+                unreadable_message(http_status, body, !jec));
+  }
+  std::string msg = get_string(*top, "msg");
+  const json::value* d = top->if_contains("data");
+  const json::array* arr = d ? d->if_array() : nullptr;
+
+  // Items are the per-RFQ results (PROTOCOLS §5) when the status is 2xx and they carry sCode;
+  // under "0"/"1"/"2" an item without one is a malformed reply, not a whole-request verdict.
+  bool items_speak = is_2xx(http_status) && arr && !arr->empty() &&
+                     (is_batch_code(code) || all_items_have_scode(*arr));
+  if (!items_speak) {
+    Errc e = map_code(code, http_status);
+    if (e == Errc::ok && !arr) {
+      return fail(Errc::unavailable, code, "cancel-batch reply has no data array");
+    }
+    if (e == Errc::ok) {  // "0" with no items: nothing reported, nothing failed
+      a.venue_code = code;
+      a.message = std::move(msg);
+      return a;
+    }
+    if (code == "2" && is_2xx(http_status)) {
+      // Some RFQs were canceled but we cannot tell which: the outcome is unknown, not refused.
+      return fail(Errc::unavailable, code, "cancel-batch partial result without items: " + msg);
+    }
+    return fail(e, code, std::move(msg));
+  }
+
+  a.venue_code = code;
+  a.items.reserve(arr->size());
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const json::object* it = (*arr)[i].if_object();
+    BatchItemAnswer item;
+    if (!it || !get_code(*it, "sCode", item.venue_code) || item.venue_code.empty()) {
+      return fail(Errc::unavailable, code,
+                  "cancel-batch item " + std::to_string(i) + ": missing or invalid sCode");
+    }
+    item.id = get_string(*it, "rfqId");
+    item.client_id = get_string(*it, "clRfqId");
+    item.message = get_string(*it, "sMsg");
+    if (item.venue_code != "0") {
+      item.ec = make_error_code(map_code(item.venue_code, http_status));
+      if (item.message.empty()) item.message = msg;
+      if (item.message.empty()) item.message = item.ec.message();
+    }
+    a.items.push_back(std::move(item));
+  }
+  a.message = std::move(msg);
+  return a;
+}
+
+CancelAllAnswer parse_cancel_all(unsigned http_status, std::string_view body) {
+  CancelAllAnswer a;
+  auto fail = [&](Errc e, std::string venue_code, std::string message) {
+    a.ec = make_error_code(e);
+    a.venue_code = std::move(venue_code);
+    a.message = std::move(message);
+    if (a.message.empty()) a.message = a.ec.message();
+    a.ts = 0;
+    return a;
+  };
+
+  unsigned char scratch[4096];
+  json::monotonic_resource arena(scratch, sizeof scratch);
+  boost::system::error_code jec;
+  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec, &arena);
+  const json::object* top = jec ? nullptr : doc.if_object();
+  std::string code;
+  if (!top || !get_code(*top, "code", code)) {
+    return fail(unreadable_errc(http_status, top), status_text(http_status),
+                unreadable_message(http_status, body, !jec));
+  }
+  std::string msg = get_string(*top, "msg");
+  const json::object* item = nullptr;
+  if (const json::value* d = top->if_contains("data")) {
+    if (const auto* arr = d->if_array(); arr && !arr->empty()) item = (*arr)[0].if_object();
+  }
+
+  // 70207 may come top-level or as data[0].sCode (PROTOCOLS §3, unconfirmed which): an item
+  // sCode under a 2xx status wins, as for cancel-rfq.
+  std::string s_code;
+  if (item && is_2xx(http_status) && get_code(*item, "sCode", s_code) && s_code != "0") {
+    std::string s_msg = get_string(*item, "sMsg");
+    return fail(map_code(s_code, http_status), s_code, s_msg.empty() ? msg : s_msg);
+  }
+  if (s_code.empty()) {
+    if (Errc e = map_code(code, http_status); e != Errc::ok) return fail(e, code, std::move(msg));
+  }
+  // Success ("0", or an item sCode "0"). ts is informational: a missing or odd ts leaves 0
+  // rather than turning a done cancel-all into a failure.
+  a.venue_code = s_code.empty() ? code : s_code;
+  a.message = std::move(msg);
+  if (item) get_ms(*item, "ts", a.ts);
+  return a;
 }
 
 }  // namespace rfq::okx

@@ -19,7 +19,10 @@ namespace rfq::okx {
 inline constexpr std::string_view kCancelRfqPath = "/api/v5/rfq/cancel-rfq";
 inline constexpr std::string_view kRfqsPath = "/api/v5/rfq/rfqs";
 inline constexpr std::string_view kPublicTimePath = "/api/v5/public/time";
+inline constexpr std::string_view kCancelBatchRfqsPath = "/api/v5/rfq/cancel-batch-rfqs";
+inline constexpr std::string_view kCancelAllRfqsPath = "/api/v5/rfq/cancel-all-rfqs";
 inline constexpr int kRfqsPageLimit = 100;
+inline constexpr std::size_t kBatchMax = 100;  // ids per cancel-batch-rfqs request
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -70,5 +73,47 @@ std::string normalize_state(std::string_view raw);
 
 // GET /api/v5/public/time -> server ms; false when the body is not the documented shape.
 bool parse_public_time(std::string_view body, std::int64_t& server_ms);
+
+// ---- cancel-batch-rfqs -------------------------------------------------------------------
+
+// {"rfqIds":["1","2"]} or, with client_ids, {"clRfqIds":["a","b"]}: one kind per request, at
+// most kBatchMax ids, in the given order, compact JSON. The caller has validated the ids.
+std::string build_cancel_batch_body(const std::vector<std::string>& ids, bool client_ids);
+
+struct BatchItemAnswer {
+  std::string id;         // rfqId echoed ("" when absent)
+  std::string client_id;  // clRfqId echoed ("" when absent)
+  boost::system::error_code ec;  // from the item's sCode
+  std::string venue_code;        // the item's sCode
+  std::string message;           // the item's sMsg (or the top-level msg when empty)
+};
+
+struct BatchAnswer {
+  // Set when the request as a whole failed (auth, 429/50011, 5xx, malformed, a top-level code
+  // other than "0", "1", "2" with no items): items is then empty.
+  boost::system::error_code ec;
+  std::string venue_code;  // top-level code ("0", "1", "2", "50011", HTTP status for bare 5xx)
+  std::string message;
+  std::vector<BatchItemAnswer> items;  // in the venue's order
+};
+
+// Parses every documented shape: code "0" all ok, "2" partial, "1" all failed (each item
+// mapped with map_code), and the whole-request failures above.
+BatchAnswer parse_cancel_batch(unsigned http_status, std::string_view body);
+
+// ---- cancel-all-rfqs ---------------------------------------------------------------------
+
+// The body sent: "{}" (python-okx style; OKX's treatment of an empty POST body is unconfirmed,
+// and "{}" is accepted either way).
+inline constexpr std::string_view kCancelAllBody = "{}";
+
+struct CancelAllAnswer {
+  boost::system::error_code ec;  // 70207 -> NOTHING_TO_CANCEL, whether top-level or in data[0]
+  std::string venue_code;
+  std::string message;
+  std::int64_t ts = 0;  // data[0].ts on success
+};
+
+CancelAllAnswer parse_cancel_all(unsigned http_status, std::string_view body);
 
 }  // namespace rfq::okx
