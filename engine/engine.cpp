@@ -82,6 +82,60 @@ void Engine::cancel(std::string_view venue_name, CancelRequest req,
   });
 }
 
+void Engine::cancel_batch(std::string_view venue_name, BatchRequest req,
+                          UniqueFunction<void(BatchResult)> done) {
+  Venue* v = venue(venue_name);
+  if (v == nullptr) {
+    BatchResult r;
+    r.ec = make_error_code(Errc::rejected);
+    r.message = "venue '" + std::string(venue_name) + "' is not configured";
+    boost::asio::post(io_, [d = std::move(done), r = std::move(r)]() mutable { d(std::move(r)); });
+    return;
+  }
+  if (req.correlation == 0) req.correlation = next_correlation_++;
+  ++in_flight_;
+  v->async_cancel_batch(std::move(req), [this, alive = alive_,
+                                         d = std::move(done)](BatchResult r) mutable {
+    if (*alive) {
+      --in_flight_;
+      metrics_.inc("rfq.batch.requests", r.requests);
+      for (auto us : r.latency_us) metrics_.observe_us("rfq.cancel.rtt_us", us);
+      for (const auto& item : r.items) {
+        if (!item.ec) {
+          metrics_.inc("rfq.cancel.ok");
+        } else {
+          metrics_.inc("rfq.cancel.failed");
+          metrics_.inc(std::string("rfq.cancel.failed.") + std::string(code_name(code_of(item.ec))));
+        }
+      }
+    }
+    d(std::move(r));
+  });
+}
+
+void Engine::cancel_all(std::string_view venue_name, CancelAllRequest req,
+                        UniqueFunction<void(CancelAllResult)> done) {
+  Venue* v = venue(venue_name);
+  if (v == nullptr) {
+    CancelAllResult r;
+    r.ec = make_error_code(Errc::rejected);
+    r.message = "venue '" + std::string(venue_name) + "' is not configured";
+    boost::asio::post(io_, [d = std::move(done), r = std::move(r)]() mutable { d(std::move(r)); });
+    return;
+  }
+  if (req.correlation == 0) req.correlation = next_correlation_++;
+  ++in_flight_;
+  v->async_cancel_all(std::move(req), [this, alive = alive_,
+                                       d = std::move(done)](CancelAllResult r) mutable {
+    if (*alive) {
+      --in_flight_;
+      metrics_.inc(r.ec && code_of(r.ec) != Errc::nothing_to_cancel ? "rfq.cancel_all.failed"
+                                                                     : "rfq.cancel_all.ok");
+    }
+    d(std::move(r));
+  });
+}
+
 void Engine::account(SteadyTime entered, const CancelResult& r) {
   if (r.sent) {
     metrics_.inc("rfq.cancel.sent");

@@ -44,6 +44,14 @@ class Engine {
   // latency series rfq.cancel.rtt_us and engine.overhead_us (script call -> bytes on socket).
   void cancel(std::string_view venue, CancelRequest req,
               UniqueFunction<void(CancelResult)> done);
+  // Any number of ids, chunked and paced by the venue. Counters: rfq.batch.requests, and per
+  // item rfq.cancel.ok / rfq.cancel.failed.CODE.
+  void cancel_batch(std::string_view venue, BatchRequest req,
+                    UniqueFunction<void(BatchResult)> done);
+  // One venue's account-wide cancel-all. Counter rfq.cancel_all.{ok,failed}.
+  void cancel_all(std::string_view venue, CancelAllRequest req,
+                  UniqueFunction<void(CancelAllResult)> done);
+
   // Cancels handed to a venue and not yet answered.
   std::size_t in_flight() const { return in_flight_; }
 

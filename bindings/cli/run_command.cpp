@@ -93,8 +93,12 @@ void print_summary(std::ostream& out, const Engine& engine, double seconds) {
   out << "\nrfqd summary\n";
   std::snprintf(line, sizeof line, "  run time         %.1f s\n", seconds);
   out << line;
-  out << "  cancels sent     " << m.get("rfq.cancel.sent") << "\n";
-  out << "  succeeded        " << m.get("rfq.cancel.ok") << "\n";
+  const auto all_requests = m.get("rfq.cancel_all.ok") + m.get("rfq.cancel_all.failed");
+  out << "  requests sent    "
+      << m.get("rfq.cancel.sent") + m.get("rfq.batch.requests") + all_requests
+      << "  (cancel " << m.get("rfq.cancel.sent") << ", batch " << m.get("rfq.batch.requests")
+      << ", cancel-all " << all_requests << ")\n";
+  out << "  RFQs canceled    " << m.get("rfq.cancel.ok") << "\n";
   out << "  failed           " << m.get("rfq.cancel.failed");
   std::string by_code;
   for (const auto& [name, n] : m.counters()) {
@@ -105,15 +109,19 @@ void print_summary(std::ostream& out, const Engine& engine, double seconds) {
   }
   out << (by_code.empty() ? "" : "  (" + by_code + ")") << "\n";
   out << "  auth failures    " << m.get("rfq.cancel.failed.AUTH") << "\n";
-  std::snprintf(line, sizeof line, "  round trip       p50 %lld us, p99 %lld us (%zu samples)\n",
-                static_cast<long long>(m.percentile_us("rfq.cancel.rtt_us", 0.50)),
-                static_cast<long long>(m.percentile_us("rfq.cancel.rtt_us", 0.99)),
-                m.samples("rfq.cancel.rtt_us"));
-  out << line;
-  std::snprintf(line, sizeof line, "  engine overhead  p50 %lld us, p99 %lld us (script call -> socket, waits excluded)\n",
-                static_cast<long long>(m.percentile_us("engine.overhead_us", 0.50)),
-                static_cast<long long>(m.percentile_us("engine.overhead_us", 0.99)));
-  out << line;
+  auto latency = [&](const char* label, std::string_view series, const char* note) {
+    if (m.samples(series) == 0) {
+      out << label << "n/a" << note << "\n";
+      return;
+    }
+    std::snprintf(line, sizeof line, "%sp50 %lld us, p99 %lld us%s\n", label,
+                  static_cast<long long>(m.percentile_us(series, 0.50)),
+                  static_cast<long long>(m.percentile_us(series, 0.99)), note);
+    out << line;
+  };
+  latency("  round trip       ", "rfq.cancel.rtt_us", "");
+  latency("  engine overhead  ", "engine.overhead_us",
+          " (single cancels: script call -> socket, waits excluded)");
   out << "  script errors    " << m.get("lua.errors") << "\n";
   out.flush();
 }

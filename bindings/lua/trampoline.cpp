@@ -2,6 +2,8 @@
 
 #include "bindings/lua/lua_vm.hpp"
 
+#include <cstring>
+
 extern "C" {
 #include <lauxlib.h>
 }
@@ -9,9 +11,17 @@ extern "C" {
 namespace rfq::lua {
 namespace detail {
 
-// Runs with no C++ locals alive in the caller's body; lua_error longjmps from here.
+// Runs with no C++ locals alive in the caller's body; lua_error longjmps from here. The
+// position is the script's: frames of the API's own Lua wrappers (chunks named "=rfq...")
+// are skipped, so an error raised under rfq.cancel_all points at the policy line.
 int raise(lua_State* L, const char* message) {
-  luaL_where(L, 1);
+  lua_Debug ar;
+  int level = 1;
+  while (lua_getstack(L, level, &ar) != 0 && lua_getinfo(L, "S", &ar) != 0 &&
+         std::strncmp(ar.source, "=rfq", 4) == 0) {
+    ++level;
+  }
+  luaL_where(L, level);
   lua_pushstring(L, message);
   lua_concat(L, 2);
   return lua_error(L);

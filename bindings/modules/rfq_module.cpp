@@ -8,6 +8,7 @@
 #include "bindings/lua/json_bridge.hpp"
 #include "bindings/lua/lua_task.hpp"
 #include "bindings/lua/trampoline.hpp"
+#include "bindings/modules/module_util.hpp"
 #include "bindings/modules/policy_host.hpp"
 #include "engine/core/error.hpp"
 #include "engine/engine.hpp"
@@ -21,52 +22,13 @@ namespace rfq::lua {
 namespace {
 
 constexpr const char* kTimerMeta = "rfq.timer";
-// Durations beyond 30 days are refused: they are mistakes, and they overflow nanoseconds.
-constexpr std::int64_t kMaxMs = 30LL * 24 * 3600 * 1000;
 constexpr const char* kTaskMeta = "rfq.task";
 
-PolicyHost& host_of(lua_State* L) { return *static_cast<PolicyHost*>(LuaVm::from(L).host()); }
 
-// The running task, or a misuse error naming the function: yielding calls need a task, and a
-// place where Lua can yield (not inside table.sort, gsub, a metamethod or a require'd module's
-// main chunk). Checked before anything is armed, so a refused call leaves nothing behind.
-LuaTask& require_task(lua_State* L, const char* fn) {
-  LuaTask* task = LuaTask::current(L);
-  if (task == nullptr) {
-    throw LuaMisuse(std::string(fn) +
-                    ": cannot yield here (call it from the policy's main chunk, a timer "
-                    "callback or an rfq.spawn function, not from a coroutine the script created)");
-  }
-  if (!lua_isyieldable(L)) {
-    throw LuaMisuse(std::string(fn) +
-                    ": cannot yield here (inside a C function such as table.sort, string.gsub, "
-                    "a metamethod or a module being required)");
-  }
-  return *task;
-}
 
-// "file.lua:12" of the Lua function `level` frames up, without raising.
-std::string where(lua_State* L, int level) {
-  lua_Debug ar;
-  if (lua_getstack(L, level, &ar) == 0 || lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0) {
-    return "?";
-  }
-  return std::string(ar.short_src) + ":" + std::to_string(ar.currentline);
-}
 
-void set_field(lua_State* L, const char* key, const std::string& value) {
-  lua_pushlstring(L, value.data(), value.size());
-  lua_setfield(L, -2, key);
-}
 
-void set_field(lua_State* L, const char* key, std::int64_t value) {
-  lua_pushinteger(L, value);
-  lua_setfield(L, -2, key);
-}
 
-void set_optional(lua_State* L, const char* key, const std::string& value) {
-  if (!value.empty()) set_field(L, key, value);
-}
 
 // ---- time and tasks -------------------------------------------------------------------------
 
@@ -252,12 +214,6 @@ void push_rfq(lua_State* L, const Rfq& r) {
   lua_setfield(L, -2, "legs");
 }
 
-void check_venue(lua_State* L, const char* fn, const std::string& venue) {
-  if (host_of(L).engine().venue(venue) == nullptr) {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'venue' (unknown or unconfigured venue '" +
-                    venue + "')");
-  }
-}
 
 // list = rfq.open{ venue = ?, expiring_within_ms = ?, older_than_ms = ? } -- from the book,
 // soonest expiry first
@@ -367,10 +323,6 @@ CallResult l_cancel(lua_State* L) {
   return CallResult::suspend();
 }
 
-void set_function(lua_State* L, const char* name, lua_CFunction fn) {
-  lua_pushcfunction(L, fn);
-  lua_setfield(L, -2, name);
-}
 
 void register_metatables(lua_State* L) {
   luaL_newmetatable(L, kTimerMeta);
@@ -403,6 +355,7 @@ void open_rfq_module(PolicyHost& host) {
   set_function(L, "params", &trampoline<l_params>);
   set_function(L, "open", &trampoline<l_open>);
   set_function(L, "cancel", &trampoline<l_cancel>);
+  register_bulk(L);  // cancel_batch, cancel_all, budget (after open: cancel_all uses it)
   lua_newtable(L);
   set_function(L, "debug", &l_log<LogLevel::debug>);
   set_function(L, "info", &l_log<LogLevel::info>);

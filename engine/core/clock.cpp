@@ -76,7 +76,11 @@ std::int64_t VirtualClock::now_ms() const {
   return impl_->start_ms + std::chrono::duration_cast<Millis>(impl_->elapsed).count();
 }
 
-SteadyTime VirtualClock::steady_now() const { return SteadyTime(impl_->elapsed); }
+// Virtual steady time starts an hour past the epoch so that no real reading is ever equal to a
+// default-constructed SteadyTime{}, which code uses as "never happened".
+constexpr Nanos kVirtualSteadyBase = std::chrono::hours(1);
+
+SteadyTime VirtualClock::steady_now() const { return SteadyTime(kVirtualSteadyBase + impl_->elapsed); }
 
 TimerHandle VirtualClock::schedule(Nanos delay, std::function<void()> fn) {
   auto state = std::make_shared<TimerState>();
@@ -118,7 +122,7 @@ std::size_t VirtualClock::pending_timers() const {
 bool VirtualClock::next_deadline(SteadyTime& out) const {
   for (const auto& [key, entry] : impl_->timers) {
     if (entry.state->alive) {
-      out = SteadyTime(key.first);
+      out = SteadyTime(kVirtualSteadyBase + key.first);
       return true;
     }
   }

@@ -23,14 +23,24 @@ SteadyTime Lane::project_slot(SteadyTime now) const {
   return slot;
 }
 
-void Lane::submit(SteadyTime deadline, Release release) {
+void Lane::submit(SteadyTime deadline, Release release, bool urgent) {
+  if (urgent && !queue_.empty()) {
+    // Goes behind earlier urgent items, ahead of every normal one; projections move.
+    auto pos = queue_.begin();
+    while (pos != queue_.end() && pos->urgent) ++pos;
+    queue_.insert(pos, Item{deadline, std::move(release), true});
+    timer_.cancel();
+    reproject();
+    pump();
+    return;
+  }
   const SteadyTime slot = project_slot(clock_.steady_now());
   if (slot > deadline) {
     ++expired_;
     release(make_error_code(Errc::rate_limited));
     return;
   }
-  queue_.push_back({deadline, std::move(release)});
+  queue_.push_back({deadline, std::move(release), urgent});
   projected_.push_back(slot);
   if (queue_.size() == 1) pump();
 }

@@ -24,13 +24,15 @@ class Lane {
 
   Lane(Clock& clock, std::string name, WindowLimit limit);
 
-  void submit(SteadyTime deadline, Release release);
+  // An urgent request goes ahead of every normal one (after earlier urgent ones).
+  void submit(SteadyTime deadline, Release release, bool urgent = false);
   // Nothing leaves the lane before now + d (venue said "too many requests").
   void back_off(Nanos d);
   // Fails everything queued with DISCONNECTED (shutdown).
   void fail_all(boost::system::error_code ec);
 
   const std::string& name() const { return name_; }
+  const WindowLimit& limit() const { return limit_; }
   std::size_t depth() const { return queue_.size(); }
   std::size_t remaining() const;
   std::size_t sent() const { return sent_; }
@@ -40,6 +42,7 @@ class Lane {
   struct Item {
     SteadyTime deadline;
     Release release;
+    bool urgent = false;
   };
   void pump();
   // The slot the next request appended to the queue would get.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/core/clock.hpp"
+#include "engine/net/http_transport.hpp"
 #include "engine/net/url.hpp"
 
 namespace boost::asio {
@@ -23,41 +24,24 @@ class io_context;
 
 namespace rfq::net {
 
-struct HttpRequest {
-  std::string method;  // "GET", "POST"
-  std::string target;  // path + query, exactly as signed
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-};
-
-struct HttpResponse {
-  unsigned status = 0;
-  std::string body;
-  SteadyTime dispatched{};     // taken off the client's queue by a connection
-  SteadyTime write_started{};  // request bytes handed to the socket
-  SteadyTime completed{};      // full answer read
-};
-
 struct HttpClientOptions {
   std::size_t pool_size = 4;
   std::string ca_file;  // empty: system trust store
 };
 
-class HttpClient {
+class HttpClient final : public HttpTransport {
  public:
-  using Handler = boost::asio::any_completion_handler<void(boost::system::error_code, HttpResponse)>;
-  using ReadyHandler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
   HttpClient(boost::asio::io_context& io, Origin origin, HttpClientOptions options = {});
-  ~HttpClient();
+  ~HttpClient() override;
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Opens and handshakes every pooled connection; completes with the first error, if any.
-  void warm_up(Millis timeout, ReadyHandler handler);
-  void async_request(HttpRequest req, Millis timeout, Handler handler);
+  void warm_up(Millis timeout, ReadyHandler handler) override;
+  void async_request(HttpRequest req, Millis timeout, Handler handler) override;
   // Closes every connection; queued and in-flight requests complete with DISCONNECTED.
-  void close();
+  void close() override;
 
   const Origin& origin() const;
   std::size_t connects() const;   // TCP connections opened so far

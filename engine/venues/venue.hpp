@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/core/clock.hpp"
 
@@ -41,12 +42,64 @@ struct CancelResult {
   bool sent = false;            // false when it failed before reaching the wire
 };
 
+// Any number of ids: the venue chunks and paces them. Results come back in input order, one
+// per input id (a duplicate id is sent once and reported for each occurrence).
+struct BatchRequest {
+  std::vector<std::string> ids;  // rfqIds, or clRfqIds when client_ids is set
+  bool client_ids = false;
+  Millis timeout{5000};  // the whole batch: every chunk must go out before it
+  bool urgent = false;   // ahead of every request queued in its pacing lane (scoped cancel-all)
+  std::uint64_t correlation = 0;
+};
+
+struct BatchItemResult {
+  std::string id;
+  std::string client_id;
+  boost::system::error_code ec;  // empty: canceled
+  std::string venue_code;
+  std::string message;
+};
+
+struct BatchResult {
+  boost::system::error_code ec;  // set only when no chunk reached the venue
+  std::string message;
+  std::vector<BatchItemResult> items;  // input order
+  std::size_t canceled = 0;
+  std::size_t failed = 0;
+  std::size_t requests = 0;  // requests sent
+  std::vector<std::int64_t> latency_us;  // round trip of each request answered
+};
+
+struct CancelAllRequest {
+  Millis timeout{5000};
+  std::string spread_id;  // okx_spread only; empty: every spread
+  std::uint64_t correlation = 0;
+};
+
+struct CancelAllResult {
+  boost::system::error_code ec;
+  std::string venue_code;
+  std::string message;
+  std::int64_t canceled = -1;  // RFQs the book knew as active and now canceled; -1 unknown
+};
+
+// One pacing lane as scripts see it through rfq.budget().
+struct LaneStatus {
+  std::string endpoint;   // "cancel-rfq", "cancel-batch-rfqs", ...
+  std::size_t limit = 0;  // requests per window
+  Millis window{0};
+  std::size_t remaining = 0;  // could be sent right now
+  std::size_t queued = 0;     // waiting for a slot
+};
+
 enum class VenueStatus { starting, up, down };
 
 class Venue {
  public:
   using CancelHandler = boost::asio::any_completion_handler<void(CancelResult)>;
   using StartHandler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+  using BatchHandler = boost::asio::any_completion_handler<void(BatchResult)>;
+  using CancelAllHandler = boost::asio::any_completion_handler<void(CancelAllResult)>;
 
   virtual ~Venue() = default;
   virtual std::string_view name() const = 0;
@@ -68,16 +121,40 @@ class Venue {
         token, std::move(req));
   }
 
+  template <typename Token>
+  auto async_cancel_batch(BatchRequest req, Token&& token) {
+    return boost::asio::async_initiate<Token, void(BatchResult)>(
+        [this](auto handler, BatchRequest r) {
+          do_cancel_batch(std::move(r), BatchHandler(std::move(handler)));
+        },
+        token, std::move(req));
+  }
+
+  // The venue's account-wide cancel-all, on its own pacing lane (urgent within it).
+  template <typename Token>
+  auto async_cancel_all(CancelAllRequest req, Token&& token) {
+    return boost::asio::async_initiate<Token, void(CancelAllResult)>(
+        [this](auto handler, CancelAllRequest r) {
+          do_cancel_all(std::move(r), CancelAllHandler(std::move(handler)));
+        },
+        token, std::move(req));
+  }
+
+  virtual std::vector<LaneStatus> budget() const = 0;
+
   // Stops timers and closes connections; pending operations complete with DISCONNECTED.
   virtual void stop() = 0;
 
   // The venue's identifier rules for a cancel: empty when req is acceptable, else the
   // misuse message ("bad argument 'client_id' (...)") scripts see raised.
   virtual std::string check(const CancelRequest& req) const = 0;
+  virtual std::string check_batch(const BatchRequest& req) const = 0;
 
  protected:
   virtual void do_start(StartHandler handler) = 0;
   virtual void do_cancel(CancelRequest req, CancelHandler handler) = 0;
+  virtual void do_cancel_batch(BatchRequest req, BatchHandler handler) = 0;
+  virtual void do_cancel_all(CancelAllRequest req, CancelAllHandler handler) = 0;
 };
 
 }  // namespace rfq

@@ -1,11 +1,13 @@
 ---@meta rfq
 
---- LuaLS annotations for the `rfq` module as rfqd registers it (bindings/modules/rfq_module.cpp).
+--- LuaLS annotations for the `rfq` module as rfqd registers it (bindings/modules/rfq_module.cpp,
+--- bindings/modules/rfq_bulk.cpp).
 --- Reference: docs/lua-api.md. A unit test (tests/unit/bindings/annotations_test.cpp) fails when
 --- a registered function and its declaration here drift apart: add or remove both together.
 ---
 --- Misuse (wrong types, bad ids, unknown venue or option, a yielding call where it cannot
---- yield) raises `"file:line: rfq.fn: ..."`. Operational failure returns `nil, message, code`.
+--- yield) raises `"file:line: rfq.fn: ..."`. Operational failure returns `nil, message, code`
+--- (rfq.cancel_batch reports per RFQ, rfq.cancel_all per venue: see their entries).
 --- Functions marked "Yields" must run inside a task: the policy's main chunk, a timer callback
 --- or an `rfq.spawn` function, not a coroutine the script created.
 
@@ -13,7 +15,7 @@
 ---@alias rfq.Code
 ---| "UNKNOWN_RFQ"       # OKX 70000: no such RFQ
 ---| "NOT_CANCELABLE"    # OKX 70200: the RFQ is not active
----| "NOTHING_TO_CANCEL" # OKX 70207
+---| "NOTHING_TO_CANCEL" # OKX 70207 / no RFQ matches: rfq.cancel_all counts it as ok
 ---| "RATE_LIMITED"      # no pacing slot before the deadline (not sent); OKX 50011/50061; HTTP 429
 ---| "TIMEOUT"           # deadline passed in flight; OKX 50004 (outcome unknown)
 ---| "DISCONNECTED"      # connection or TLS failure; venue stopped
@@ -58,6 +60,57 @@
 ---@field client_id? string OKX clRfqId: 1-32 ASCII letters or digits.
 ---@field timeout_ms? integer Deadline for queueing + round trip; default: config `timeout_ms`.
 
+--- Argument of `rfq.cancel_batch`. `ids` wins over `client_ids` (even an empty `ids`).
+---@class rfq.BatchRequest
+---@field venue string A configured venue; only "okx" exists in this version.
+---@field ids? (string|integer)[] OKX rfqIds (decimal digits). Non-empty.
+---@field client_ids? (string|integer)[] OKX clRfqIds (1-32 ASCII letters or digits); read only without `ids`.
+---@field timeout_ms? integer Deadline for the whole batch (every request paced and sent); default: config `timeout_ms`.
+
+--- One entry of `rfq.cancel_batch`'s results, at the position of its id in the input.
+---@class rfq.BatchItem
+---@field id? string The rfqId given or echoed by the venue; absent when unknown.
+---@field client_id? string The clRfqId given or echoed by the venue; absent when unknown or empty.
+---@field ok boolean The venue accepted the cancel (item sCode "0").
+---@field code? rfq.Code When ok is false.
+---@field err? string When ok is false: the venue's sMsg/msg or ours.
+---@field venue_code? string Item sCode, or the request's code when the request failed as a whole; absent when nothing came back.
+
+--- Result of `rfq.cancel_batch`: one rfq.BatchItem per input id, in input order, plus counts.
+---@class rfq.BatchResults
+---@field [integer] rfq.BatchItem
+---@field canceled integer Entries with ok == true.
+---@field failed integer Entries with ok == false (canceled + failed == #results).
+---@field requests integer HTTP requests sent (chunks of at most 100 ids; resends after 50011 included).
+
+--- Argument of `rfq.cancel_all`. Without `venue`: every configured venue (the kill switch).
+--- `where` needs a venue; it cancels only the matching open RFQs of the book, by urgent batch
+--- requests (never the account-wide endpoint).
+---@class rfq.CancelAllOptions
+---@field venue? string A configured venue; required with `where`.
+---@field where? { client_id_prefix?: string, label_prefix?: string, ids?: (string|integer)[] }|fun(r: rfq.Rfq): any
+---@field spread_id? string For okx_spread (not in this version); ignored by okx.
+---@field timeout_ms? integer Deadline per venue; default: config `timeout_ms`.
+
+--- The outcome of `rfq.cancel_all` for one venue.
+---@class rfq.VenueOutcome
+---@field ok boolean Succeeded, or nothing to cancel (code "NOTHING_TO_CANCEL").
+---@field code? rfq.Code Present unless a plain success (so also with NOTHING_TO_CANCEL).
+---@field err? string Present with code.
+---@field canceled? integer RFQs marked canceled (account-wide: those the book knew as active; 0 for NOTHING_TO_CANCEL; absent when the cancel-all failed). Scoped: RFQs cancelled.
+---@field failed? integer Scoped only, when > 0: matching RFQs whose cancel failed.
+
+--- Result of `rfq.cancel_all`.
+---@class rfq.CancelAllSummary
+---@field venues table<string, rfq.VenueOutcome> One entry per venue involved.
+
+--- One pacing lane of `rfq.budget` (counts are requests of this process, not RFQs).
+---@class rfq.LaneBudget
+---@field limit integer Requests per window (OKX's documented limit).
+---@field window_ms integer The enforced window: documented 2000 ms + 50 ms margin = 2050.
+---@field remaining integer Requests that could be sent now (0 while closed after a 50011).
+---@field queued integer Requests waiting for a slot.
+
 --- Argument of `rfq.open`.
 ---@class rfq.OpenQuery
 ---@field venue? string Only this configured venue.
@@ -99,6 +152,41 @@ rfq = {}
 ---@return rfq.Code|nil code When res is nil.
 ---@return string|nil venue_code The venue's own code, when res is nil and the venue answered.
 function rfq.cancel(req) end
+
+--- Cancels any number of RFQs of one venue: duplicates sent once, chunks of at most 100 ids,
+--- paced 2 per 2.05 s. Results in input order. `nil, err, code` only when no request reached
+--- the venue. Yields: call it inside a task.
+---
+--- ```lua
+--- local res, err, code = rfq.cancel_batch{ venue = "okx", ids = { "22535", "22536" } }
+--- if res then print(res.canceled, res.failed, res.requests) end
+--- ```
+---@param req rfq.BatchRequest
+---@return rfq.BatchResults|nil results
+---@return string|nil err When results is nil.
+---@return rfq.Code|nil code When results is nil.
+function rfq.cancel_batch(req) end
+
+--- Cancels every active RFQ: of every configured venue at once (no `venue`: the kill switch), of
+--- one venue (account-wide cancel-all, urgent), or only those matching `where` (urgent batch
+--- cancels). Always returns the summary; `err, code` follow it when a venue failed
+--- (`err` = "VENUE: MESSAGE" of the first failing venue). Yields: call it inside a task.
+---
+--- ```lua
+--- local summary, err, code = rfq.cancel_all()
+--- rfq.cancel_all{ venue = "okx", where = { client_id_prefix = "desk7" } }
+--- ```
+---@param opts? rfq.CancelAllOptions
+---@return rfq.CancelAllSummary summary
+---@return string|nil err When a venue failed.
+---@return rfq.Code|nil code When a venue failed.
+function rfq.cancel_all(opts) end
+
+--- This process's pacing lanes of one venue, keyed by endpoint ("cancel-rfq",
+--- "cancel-batch-rfqs", "cancel-all-rfqs", "rfqs" for okx). Anywhere; does not yield.
+---@param venue string A configured venue.
+---@return table<string, rfq.LaneBudget>
+function rfq.budget(venue) end
 
 --- Active, unexpired RFQs from the book, soonest expiry first. Anywhere; does not yield.
 ---@param query? rfq.OpenQuery

@@ -7,6 +7,7 @@
 
 #include "engine/auth/credentials.hpp"
 #include "engine/core/clock.hpp"
+#include "engine/net/http_transport.hpp"
 #include "engine/net/url.hpp"
 #include "engine/venues/venue.hpp"
 
@@ -31,6 +32,9 @@ struct OkxVenueOptions {
   Millis start_timeout{10000};
   Millis pacing_margin{50};    // added to every documented window (arrival jitter)
   bool pacing = true;          // false only in benchmarks against an unlimited simulator
+  // Replaces the socket client (rest, ca_file, pool_size then unused): the in-process
+  // simulator transport of virtual-time tests.
+  std::shared_ptr<net::HttpTransport> transport;
 };
 
 class OkxVenue final : public Venue {
@@ -43,6 +47,8 @@ class OkxVenue final : public Venue {
   void stop() override;
   // rfqId: decimal digits; clRfqId: 1-32 ASCII letters or digits.
   std::string check(const CancelRequest& req) const override;
+  std::string check_batch(const BatchRequest& req) const override;
+  std::vector<LaneStatus> budget() const override;
 
   // Remaining sends in the cancel-rfq window and requests waiting for a slot.
   std::size_t cancel_budget() const;
@@ -53,6 +59,8 @@ class OkxVenue final : public Venue {
  protected:
   void do_start(StartHandler handler) override;
   void do_cancel(CancelRequest req, CancelHandler handler) override;
+  void do_cancel_batch(BatchRequest req, BatchHandler handler) override;
+  void do_cancel_all(CancelAllRequest req, CancelAllHandler handler) override;
 
  private:
   struct Impl;

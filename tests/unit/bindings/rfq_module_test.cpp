@@ -254,6 +254,23 @@ TEST_CASE("rfq misuse raises a Lua error naming the function and the argument",
              Contains("rfq.open: unknown option 'expiring_within'"));
   CHECK_THAT(w.error_of("coroutine.wrap(function() rfq.sleep(1) end)()"),
              Contains("rfq.sleep: cannot yield here"));
+  CHECK_THAT(w.error_of("rfq.cancel_batch{ venue = 'okx', ids = {} }"),
+             Contains("unit.lua:1: rfq.cancel_batch: bad argument 'ids' (non-empty list"));
+  CHECK_THAT(w.error_of("rfq.cancel_batch{ venue = 'okx', ids = { '1', {} } }"),
+             Contains("rfq.cancel_batch: bad argument 'ids[2]' (string or integer expected"));
+  CHECK_THAT(w.error_of("rfq.cancel_batch{ venue = 'okx', client_ids = { 'a-b' } }"),
+             Contains("rfq.cancel_batch: bad argument 'client_id' (1-32 ASCII letters"));
+  // Raised under the Lua wrapper of cancel_all, still reported at the policy's line.
+  CHECK_THAT(w.error_of("rfq.cancel_all{ venue = 'okx', where = function() return true end, x = 1 }"),
+             Contains("unit.lua:1: rfq.cancel_all: unknown option 'x'"));
+  CHECK_THAT(w.error_of("rfq.cancel_all{ venue = 'okx', where = { ids = { 'abc' } } }"),
+             Contains("unit.lua:1: rfq.cancel_all: where.ids: bad argument 'id'"));
+  CHECK_THAT(w.error_of("rfq.cancel_all{ venue = 'okx', spread_id = 'BTC-USDT_BTC-USDT-SWAP' }"),
+             Contains("rfq.cancel_all: bad argument 'spread_id' (only for venue okx_spread)"));
+  CHECK_THAT(w.error_of("rfq.cancel_all{ where = { client_id_prefix = 'd' } }"),
+             Contains("rfq.cancel_all: bad argument 'where' (needs a venue)"));
+  CHECK_THAT(w.error_of("rfq.budget('kraken')"),
+             Contains("rfq.budget: bad argument 'venue' (unknown or unconfigured venue 'kraken')"));
   CHECK(w.engine.metrics().get("rfq.cancel.sent") == 0);
   CHECK(w.engine.in_flight() == 0);
 }

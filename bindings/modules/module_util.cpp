@@ -1,0 +1,78 @@
+#include "bindings/modules/module_util.hpp"
+
+#include "engine/engine.hpp"
+
+extern "C" {
+#include <lauxlib.h>
+}
+
+namespace rfq::lua {
+
+PolicyHost& host_of(lua_State* L) { return *static_cast<PolicyHost*>(LuaVm::from(L).host()); }
+
+// The running task, or a misuse error naming the function: yielding calls need a task, and a
+// place where Lua can yield (not inside table.sort, gsub, a metamethod or a require'd module's
+// main chunk). Checked before anything is armed, so a refused call leaves nothing behind.
+LuaTask& require_task(lua_State* L, const char* fn) {
+  LuaTask* task = LuaTask::current(L);
+  if (task == nullptr) {
+    throw LuaMisuse(std::string(fn) +
+                    ": cannot yield here (call it from the policy's main chunk, a timer "
+                    "callback or an rfq.spawn function, not from a coroutine the script created)");
+  }
+  if (!lua_isyieldable(L)) {
+    throw LuaMisuse(std::string(fn) +
+                    ": cannot yield here (inside a C function such as table.sort, string.gsub, "
+                    "a metamethod or a module being required)");
+  }
+  return *task;
+}
+
+// "file.lua:12" of the Lua function `level` frames up, without raising.
+std::string where(lua_State* L, int level) {
+  lua_Debug ar;
+  if (lua_getstack(L, level, &ar) == 0 || lua_getinfo(L, "Sl", &ar) == 0 || ar.currentline <= 0) {
+    return "?";
+  }
+  return std::string(ar.short_src) + ":" + std::to_string(ar.currentline);
+}
+
+void set_field(lua_State* L, const char* key, const std::string& value) {
+  lua_pushlstring(L, value.data(), value.size());
+  lua_setfield(L, -2, key);
+}
+
+void set_field(lua_State* L, const char* key, std::int64_t value) {
+  lua_pushinteger(L, value);
+  lua_setfield(L, -2, key);
+}
+
+void set_optional(lua_State* L, const char* key, const std::string& value) {
+  if (!value.empty()) set_field(L, key, value);
+}
+
+void check_venue(lua_State* L, const char* fn, const std::string& venue) {
+  if (host_of(L).engine().venue(venue) == nullptr) {
+    throw LuaMisuse(std::string(fn) + ": bad argument 'venue' (unknown or unconfigured venue '" +
+                    venue + "')");
+  }
+}
+
+void set_function(lua_State* L, const char* name, lua_CFunction fn) {
+  lua_pushcfunction(L, fn);
+  lua_setfield(L, -2, name);
+}
+
+Millis timeout_option(lua_State* L, int idx, const char* fn) {
+  Millis timeout = host_of(L).spec().default_timeout;
+  if (auto t = opt_integer_field(L, idx, "timeout_ms", fn)) {
+    if (*t <= 0 || *t > kMaxMs) {
+      throw LuaMisuse(std::string(fn) +
+                      ": bad argument 'timeout_ms' (positive integer up to 30 days in ms expected)");
+    }
+    timeout = Millis(*t);
+  }
+  return timeout;
+}
+
+}  // namespace rfq::lua
