@@ -2,8 +2,9 @@
 expiry_sweep — cancel RFQs shortly before they expire, so a stale quote cannot fill them.
 
 Every `every_ms` it asks the book for the open RFQs that expire within `window_ms` and cancels
-each of them concurrently, soonest expiry first. A cancel's deadline is the RFQ's own expiry:
-there is no point in a cancel that lands after the RFQ has expired anyway.
+them with one rfq.cancel_batch per venue (chunked and paced by the engine: on OKX, 100 ids per
+request, 2 requests per 2 s). The batch's deadline is the latest expiry among them: there is no
+point in a cancel that lands after every RFQ in it has expired anyway.
 
 params:
   window_ms  (5000)  cancel RFQs that expire within this many ms
@@ -13,15 +14,27 @@ params:
 
 local cfg = rfq.params{ window_ms = 5000, every_ms = 250, venue = "" }
 
-local function cancel_one(r)
-  local left = r.expires_ms - rfq.now()
+local function sweep(venue, due)
+  local ids, latest = {}, 0
+  for _, r in ipairs(due) do
+    ids[#ids + 1] = r.id
+    latest = math.max(latest, r.expires_ms)
+  end
+  local left = latest - rfq.now()
   if left <= 0 then return end
-  local res, err, code = rfq.cancel{ venue = r.venue, id = r.id, timeout_ms = left }
-  if res then
-    rfq.log.info(("canceled %s RFQ %s, %.1f s before expiry, round trip %.2f ms")
-      :format(r.venue, r.id, left / 1000, res.latency_us / 1000))
-  else
-    rfq.log.warn(("cancel %s RFQ %s failed: %s (%s)"):format(r.venue, r.id, code, err))
+  local results, err, code = rfq.cancel_batch{ venue = venue, ids = ids, timeout_ms = left }
+  if not results then
+    rfq.log.warn(("cancel_batch on %s (%d RFQs) failed: %s (%s)"):format(venue, #ids, code, err))
+    return
+  end
+  for i, item in ipairs(results) do
+    local r = due[i]
+    if item.ok then
+      rfq.log.info(("canceled %s RFQ %s, %.1f s before expiry"):format(
+        venue, item.id, (r.expires_ms - rfq.now()) / 1000))
+    else
+      rfq.log.warn(("cancel %s RFQ %s failed: %s (%s)"):format(venue, item.id, item.code, item.err))
+    end
   end
 end
 
@@ -30,9 +43,14 @@ rfq.every(cfg.every_ms, function()
     venue = cfg.venue ~= "" and cfg.venue or nil,
     expiring_within_ms = cfg.window_ms,
   }
-  local running = {}
+  local by_venue = {}
   for _, r in ipairs(due) do
-    running[#running + 1] = rfq.spawn(cancel_one, r)
+    by_venue[r.venue] = by_venue[r.venue] or {}
+    table.insert(by_venue[r.venue], r)
+  end
+  local running = {}
+  for venue, list in pairs(by_venue) do
+    running[#running + 1] = rfq.spawn(sweep, venue, list)
   end
   -- The next tick is skipped while this one waits, so an RFQ is never cancelled twice at once.
   for _, t in ipairs(running) do t:wait() end
