@@ -1,8 +1,5 @@
 #include "engine/net/http_client.hpp"
 
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -21,6 +18,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
+#include "engine/net/tls_client.hpp"
 
 namespace rfq::net {
 namespace {
@@ -102,22 +100,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
         resolver(io_ctx),
         queue_timer(io_ctx),
         watchdog(io_ctx) {
-    if (origin.tls) {
-      tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-      tls_ctx->set_verify_mode(ssl::verify_peer);
-      error_code ec;
-      if (options.ca_file.empty()) {
-        tls_ctx->set_default_verify_paths(ec);
-      } else {
-        tls_ctx->load_verify_file(options.ca_file, ec);
-      }
-      if (ec) {
-        throw std::runtime_error("cannot load CA certificates" +
-                                 (options.ca_file.empty() ? std::string(" (system store)")
-                                                          : " from '" + options.ca_file + "'") +
-                                 ": " + ec.message());
-      }
-    }
+    if (origin.tls) tls_ctx = make_client_tls_context(options.ca_file);
     const bool default_port = (origin.tls && origin.port == "443") ||
                               (!origin.tls && origin.port == "80");
     host_header = default_port ? origin.host : origin.host + ":" + origin.port;
@@ -255,24 +238,10 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
     co_return error_code{};
   }
 
-  // SNI for names; the certificate must match the name, or the IP for IP literals.
   error_code setup_tls_verification(beast::ssl_stream<beast::tcp_stream>& s) {
-    SSL* handle = s.native_handle();
-    X509_VERIFY_PARAM* param = SSL_get0_param(handle);
-    error_code addr_ec;
-    asio::ip::make_address(origin.host, addr_ec);
-    int ok = 1;
-    if (addr_ec) {
-      ok = SSL_set_tlsext_host_name(handle, origin.host.c_str());
-      X509_VERIFY_PARAM_set_hostflags(
-          param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-      ok = ok && X509_VERIFY_PARAM_set1_host(param, origin.host.c_str(), origin.host.size());
-    } else {
-      ok = X509_VERIFY_PARAM_set1_ip_asc(param, origin.host.c_str());
-    }
-    s.set_verify_mode(ssl::verify_peer);
-    if (!ok) return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
-    return {};
+    error_code ec;
+    prepare_tls_connection(s.native_handle(), origin.host, ec);
+    return ec;
   }
 
   template <typename Stream>
