@@ -8,6 +8,24 @@
 
 namespace rfq {
 
+namespace {
+
+// Completes `done` with REJECTED (posted) when the venue is not configured.
+template <typename Result>
+Venue* find_or_reject(Engine& engine, std::string_view name,
+                      UniqueFunction<void(Result)>& done) {
+  if (Venue* v = engine.venue(name)) return v;
+  Result r;
+  r.ec = make_error_code(Errc::rejected);
+  r.message = "venue '" + std::string(name) + "' is not configured";
+  boost::asio::post(engine.io(), [d = std::move(done), r = std::move(r)]() mutable {
+    d(std::move(r));
+  });
+  return nullptr;
+}
+
+}  // namespace
+
 Engine::Engine(boost::asio::io_context& io, Clock& clock) : io_(io), clock_(clock) {}
 
 Engine::~Engine() {
@@ -59,16 +77,8 @@ void Engine::stop() {
 
 void Engine::cancel(std::string_view venue_name, CancelRequest req,
                     UniqueFunction<void(CancelResult)> done) {
-  Venue* v = venue(venue_name);
-  if (v == nullptr) {
-    CancelResult r;
-    r.ec = make_error_code(Errc::rejected);
-    r.id = req.id;
-    r.client_id = req.client_id;
-    r.message = "venue '" + std::string(venue_name) + "' is not configured";
-    boost::asio::post(io_, [d = std::move(done), r = std::move(r)]() mutable { d(std::move(r)); });
-    return;
-  }
+  Venue* v = find_or_reject(*this, venue_name, done);
+  if (v == nullptr) return;
   const SteadyTime entered = req.entered;
   if (req.correlation == 0) req.correlation = next_correlation_++;
   ++in_flight_;
@@ -84,14 +94,8 @@ void Engine::cancel(std::string_view venue_name, CancelRequest req,
 
 void Engine::cancel_batch(std::string_view venue_name, BatchRequest req,
                           UniqueFunction<void(BatchResult)> done) {
-  Venue* v = venue(venue_name);
-  if (v == nullptr) {
-    BatchResult r;
-    r.ec = make_error_code(Errc::rejected);
-    r.message = "venue '" + std::string(venue_name) + "' is not configured";
-    boost::asio::post(io_, [d = std::move(done), r = std::move(r)]() mutable { d(std::move(r)); });
-    return;
-  }
+  Venue* v = find_or_reject(*this, venue_name, done);
+  if (v == nullptr) return;
   if (req.correlation == 0) req.correlation = next_correlation_++;
   ++in_flight_;
   v->async_cancel_batch(std::move(req), [this, alive = alive_,
@@ -115,14 +119,8 @@ void Engine::cancel_batch(std::string_view venue_name, BatchRequest req,
 
 void Engine::cancel_all(std::string_view venue_name, CancelAllRequest req,
                         UniqueFunction<void(CancelAllResult)> done) {
-  Venue* v = venue(venue_name);
-  if (v == nullptr) {
-    CancelAllResult r;
-    r.ec = make_error_code(Errc::rejected);
-    r.message = "venue '" + std::string(venue_name) + "' is not configured";
-    boost::asio::post(io_, [d = std::move(done), r = std::move(r)]() mutable { d(std::move(r)); });
-    return;
-  }
+  Venue* v = find_or_reject(*this, venue_name, done);
+  if (v == nullptr) return;
   if (req.correlation == 0) req.correlation = next_correlation_++;
   ++in_flight_;
   v->async_cancel_all(std::move(req), [this, alive = alive_,
