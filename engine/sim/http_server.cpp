@@ -16,7 +16,8 @@ namespace rfq::sim {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// The listener: accepts on 127.0.0.1 and starts one session per connection.
+// The listener: accepts on 127.0.0.1 and starts one session per connection (a WebSocket
+// upgrade turns it into a WsSession, registered in the same context, so stop() closes both).
 struct SimServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(net::io_context& io, std::shared_ptr<HttpSessionContext> context)
       : io(io), acceptor(io), context(std::move(context)) {}
@@ -71,6 +72,7 @@ SimServer::SimServer(net::io_context& io, OkxSim& okx, std::shared_ptr<net::ssl:
     return okx.handle(request);
   };
   context->tls = std::move(tls);
+  context->okx = &okx;
   impl_ = std::make_shared<Impl>(io, std::move(context));
 }
 

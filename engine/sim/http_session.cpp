@@ -10,10 +10,13 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <type_traits>
 
 #include "engine/core/log.hpp"
+#include "engine/sim/okx_ws_sim.hpp"
+#include "engine/sim/ws_session.hpp"
 
 namespace rfq::sim {
 
@@ -26,6 +29,8 @@ namespace ssl = net::ssl;
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 SimHttpRequest to_sim_request(http::request<http::string_body>& req) {
   SimHttpRequest out;
@@ -99,6 +104,12 @@ class HttpSession final : public HttpSessionBase,
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return do_close();
     if (ec) return fail(ec, "read");
+    // The socket moves to a WsSession; this session ends when the handler returns. Upgrades to
+    // any other path get the OKX model's 404 like any unknown path.
+    if (context_->okx != nullptr && beast::websocket::is_upgrade(req_) &&
+        path_of(req_.target()) == kOkxBusinessWsPath) {
+      return start_ws_session(std::move(stream_), std::move(req_), context_);
+    }
     const bool keep_alive = req_.keep_alive();
     const unsigned version = req_.version();
     SimHttpReply reply = context_->handler(to_sim_request(req_));

@@ -1,6 +1,7 @@
 #pragma once
 // Internal to SimServer: one HTTP/1.1 connection (plain or TLS) that reads a request, asks the
-// handler, writes the reply and reads again while the client keeps the connection alive.
+// handler, writes the reply and reads again while the client keeps the connection alive. A
+// WebSocket upgrade to /ws/v5/business becomes a WsSession (ws_session.hpp) on the same socket.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
@@ -16,6 +17,8 @@ class context;
 
 namespace rfq::sim {
 
+class OkxSim;
+
 class HttpSessionBase {
  public:
   virtual ~HttpSessionBase() = default;
@@ -23,10 +26,12 @@ class HttpSessionBase {
   virtual void close() = 0;
 };
 
-// Shared by a listener and the sessions it started; sessions unregister when destroyed.
+// Shared by a listener and the sessions (HTTP and WebSocket) it started; sessions unregister
+// when destroyed.
 struct HttpSessionContext {
   std::function<SimHttpReply(const SimHttpRequest&)> handler;
   std::shared_ptr<boost::asio::ssl::context> tls;  // nullptr: plain http
+  OkxSim* okx = nullptr;  // serves the business WebSocket when set; outlives the sessions
   std::uint64_t next_id = 0;
   std::unordered_map<std::uint64_t, std::weak_ptr<HttpSessionBase>> live;
 };

@@ -38,7 +38,7 @@ bool is_json_content_type(std::string_view value) {
 
 }  // namespace
 
-// ---- shared with okx_sim_cancel.cpp (okx_sim_detail.hpp) -----------------------------------
+// ---- shared with okx_sim_cancel.cpp, okx_ws_sim.cpp (okx_sim_detail.hpp) --------------------
 
 namespace detail {
 
@@ -99,6 +99,9 @@ constexpr std::size_t kMaxRfqsPerPage = 100;
 constexpr std::int64_t kOptionRfqLifetimeMs = 600000;  // all legs options: 10 min
 constexpr std::int64_t kOtherRfqLifetimeMs = 120000;   // otherwise: 2 min
 constexpr std::int64_t kMaxFaultDelayMs = 600000;
+constexpr std::string_view kWsFaultEndpoint = "ws";
+constexpr std::size_t kSprdMassCancelLimit = 5;  // per 2 s and API key (PROTOCOLS.md §4)
+constexpr std::chrono::seconds kSprdMassCancelWindow{2};
 constexpr std::string_view kTraderCode = "RFQDSIM";
 constexpr std::string_view kCounterparty = "WAGMI";  // OKX's demo-trading bot
 
@@ -139,8 +142,11 @@ json::object leg_item(const SimLeg& leg) {
   return o;
 }
 
+}  // namespace
+
 // Every field of the documented GET /api/v5/rfq/rfqs item; numbers as strings, as OKX does.
-json::object rfq_item(const SimRfq& r) {
+// Shared with okx_ws_sim.cpp, whose rfqs pushes carry the same item.
+json::object detail::rfq_item(const SimRfq& r) {
   json::array legs;
   for (const auto& leg : r.legs) legs.push_back(leg_item(leg));
   json::object o;
@@ -160,6 +166,10 @@ json::object rfq_item(const SimRfq& r) {
   o["acctAlloc"] = json::array();
   return o;
 }
+
+namespace {
+
+using detail::rfq_item;
 
 // ---- request parsing -----------------------------------------------------------------------
 
@@ -293,12 +303,15 @@ std::string_view to_string(FaultKind kind) {
       return "unavailable";
     case FaultKind::drop:
       return "drop";
+    case FaultKind::ws_close:
+      return "ws_close";
   }
   return "unknown";
 }
 
 std::optional<FaultKind> fault_kind_from(std::string_view name) {
-  for (auto kind : {FaultKind::delay, FaultKind::unavailable, FaultKind::drop}) {
+  for (auto kind :
+       {FaultKind::delay, FaultKind::unavailable, FaultKind::drop, FaultKind::ws_close}) {
     if (to_string(kind) == name) return kind;
   }
   return std::nullopt;
@@ -430,8 +443,7 @@ bool OkxSim::fill(std::string_view rfq_id) {
   expire_due();
   SimRfq* r = find_by_id(rfq_id);
   if (r == nullptr || r->state != "active") return false;
-  r->state = "filled";
-  r->u_time_ms = clock_.now_ms();
+  set_state(*r, "filled", clock_.now_ms());
   return true;
 }
 
@@ -440,10 +452,25 @@ void OkxSim::inject(OkxFault fault) {
   if (fault.delay_ms < 0 || fault.delay_ms > kMaxFaultDelayMs) {
     throw std::invalid_argument("okx sim: fault delay_ms must be within 0..600000");
   }
-  if (!fault.endpoint.empty() && !is_endpoint(fault.endpoint)) {
+  if (fault.kind == FaultKind::ws_close) {
+    if (fault.endpoint.empty()) fault.endpoint = kWsFaultEndpoint;
+    if (fault.endpoint != kWsFaultEndpoint) {
+      throw std::invalid_argument("okx sim: a ws_close fault takes endpoint 'ws', not '" +
+                                  fault.endpoint + "'");
+    }
+  } else if (!fault.endpoint.empty() && !is_endpoint(fault.endpoint)) {
     throw std::invalid_argument("okx sim: no endpoint named '" + fault.endpoint + "'");
   }
   faults_.push_back(std::move(fault));
+}
+
+bool OkxSim::take_ws_close() {
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (it->kind != FaultKind::ws_close) continue;
+    if (--it->count == 0) faults_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 std::size_t OkxSim::pending_faults() const {
@@ -459,8 +486,10 @@ bool OkxSim::is_endpoint(std::string_view endpoint) {
 }
 
 // One unit of the first queued fault for this endpoint ("" in a fault matches every request).
+// ws_close faults belong to WebSocket messages (take_ws_close), never to HTTP requests.
 std::optional<OkxFault> OkxSim::take_fault(std::string_view endpoint) {
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (it->kind == FaultKind::ws_close) continue;
     if (!it->endpoint.empty() && it->endpoint != endpoint) continue;
     OkxFault taken = *it;
     taken.count = 1;
@@ -492,7 +521,8 @@ std::string OkxSim::add_rfq(NewRfq rfq) {
   if (!r.cl_rfq_id.empty()) by_cl_id_.emplace(r.cl_rfq_id, id);
   expiry_.emplace(r.valid_until_ms, id);
   std::string rfq_id = r.rfq_id;
-  rfqs_.emplace(id, std::move(r));
+  const auto& stored = rfqs_.emplace(id, std::move(r)).first->second;
+  notify(stored);
   return rfq_id;
 }
 
@@ -538,9 +568,75 @@ void OkxSim::expire_due() const {
     expiry_.erase(expiry_.begin());
     auto it = rfqs_.find(id);
     if (it == rfqs_.end() || it->second.state != "active") continue;  // stale entry
-    it->second.state = "expired";
-    it->second.u_time_ms = valid_until;
+    set_state(it->second, "expired", valid_until);
   }
+}
+
+void OkxSim::set_state(SimRfq& r, std::string_view state, std::int64_t u_time_ms) const {
+  r.state = state;
+  r.u_time_ms = u_time_ms;
+  if (state != "pending_fill") notify(r);
+}
+
+// Iterates over a snapshot of ids and holds each callback while it runs, so a callback may
+// remove itself or any other observer; one removed before its turn is not called.
+void OkxSim::notify(const SimRfq& r) const {
+  if (observers_.empty()) return;
+  std::vector<std::uint64_t> ids;
+  ids.reserve(observers_.size());
+  for (const auto& [id, fn] : observers_) ids.push_back(id);
+  for (const auto id : ids) {
+    const auto it = observers_.find(id);
+    if (it == observers_.end()) continue;
+    const auto fn = it->second;
+    (*fn)(r);
+  }
+}
+
+std::uint64_t OkxSim::on_rfq_change(RfqObserver observer) {
+  const auto id = next_observer_++;
+  observers_.emplace(id, std::make_shared<const RfqObserver>(std::move(observer)));
+  return id;
+}
+
+void OkxSim::remove_observer(std::uint64_t id) { observers_.erase(id); }
+
+void OkxSim::tick() { expire_due(); }
+
+// ---- WebSocket support (okx_ws_sim.cpp) ----------------------------------------------------
+
+bool OkxSim::sprd_mass_cancel(std::string_view sprd_id) {
+  if (options_.enforce_limits) {
+    std::string key = "ws:sprd-mass-cancel\n" + options_.api_key;
+    auto it = windows_.find(key);
+    if (it == windows_.end()) {
+      it = windows_
+               .emplace(std::move(key), SlidingWindow(kSprdMassCancelLimit, kSprdMassCancelWindow))
+               .first;
+    }
+    if (!it->second.try_acquire(clock_.steady_now())) return false;
+  }
+  auto it = sprd_mass_cancels_.find(sprd_id);
+  if (it == sprd_mass_cancels_.end()) it = sprd_mass_cancels_.emplace(sprd_id, 0).first;
+  ++it->second;
+  return true;
+}
+
+std::size_t OkxSim::sprd_mass_cancels(std::string_view sprd_id) const {
+  const auto it = sprd_mass_cancels_.find(sprd_id);
+  return it == sprd_mass_cancels_.end() ? 0 : it->second;
+}
+
+// splitmix64 of a counter: looks like OKX's random ids, yet a test run is reproducible.
+std::string OkxSim::next_conn_id() {
+  std::uint64_t z = ++next_conn_ * 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(8, '0');
+  for (int i = 7; i >= 0; --i, z >>= 4) id[static_cast<std::size_t>(i)] = kHex[z & 0xF];
+  return id;
 }
 
 SimRfq* OkxSim::find_by_id(std::string_view rfq_id) const {

@@ -13,10 +13,15 @@
 //   POST /api/v5/rfq/cancel-all-rfqs         2 / 2 s
 //   GET  /api/v5/rfq/rfqs                    2 / 2 s
 //
+// The business WebSocket (/ws/v5/business, okx_ws_sim.hpp) runs on this model too: its sessions
+// watch RFQ state changes through on_rfq_change(), share the sprd-mass-cancel limit per API key
+// and take ws_close faults.
+//
 // Test hooks beside the protocol: fill() moves an RFQ to `filled` as if a quote had been
-// executed; inject() queues faults (delay, 503 unavailable, dropped connection) for the next
-// matching requests. The model only decides: SimHttpReply::delay_ms / drop tell the server what
-// to do with the socket, and the in-process world may honour them its own way.
+// executed; inject() queues faults (delay, 503 unavailable, dropped connection, WebSocket
+// close) for the next matching requests; tick() applies due expiries now. The model only decides:
+// SimHttpReply::delay_ms / drop tell the server what to do with the socket, and the in-process
+// world may honour them its own way.
 //
 // ---- Sim control API (SimServer, same port, loopback only, never part of OKX) ----------------
 // Unauthenticated, only under /sim/, JSON in and out; Content-Type is not checked (curl -d
@@ -35,8 +40,10 @@
 //       -> 200 {"rfq_id":"22535","state":"filled"}; 404 unknown id; 409 when not active.
 //   POST /sim/fault  {"endpoint":"cancel-rfq","kind":"drop","count":1,"delay_ms":0}
 //       Queues an OkxFault (see inject()): endpoint "" or absent = any OKX request; kind
-//       "delay" | "unavailable" | "drop" (required); count >= 1 (default 1); delay_ms 0..600000
-//       (default 0). -> 200 {"pending_faults":<requests still to be faulted>}
+//       "delay" | "unavailable" | "drop" | "ws_close" (required); count >= 1 (default 1);
+//       delay_ms 0..600000 (default 0). ws_close takes endpoint "ws" or none: each of the next
+//       `count` WebSocket messages closes its connection with 1011 instead of being answered.
+//       -> 200 {"pending_faults":<requests and WebSocket messages still to be faulted>}
 //   GET  /sim/rfqs
 //       -> 200 {"rfqs":[{"rfq_id","cl_rfq_id","tag","state","c_time_ms","u_time_ms",
 //                        "valid_until_ms","legs":[{"inst_id","side","sz"}]}, ...]} oldest first,
@@ -86,6 +93,8 @@ struct OkxSimOptions {
   std::string api_key{kSimApiKey};
   std::string secret{kSimSecret};
   std::string passphrase{kSimPassphrase};
+  // The account's user id, as WebSocket pushes carry it ({"arg":{"channel":"rfqs","uid":..}}).
+  std::string uid{"77982378738415879"};  // the docs' example uid
   // |server time - OK-ACCESS-TIMESTAMP| beyond this gives 50102 (OKX does not document the REST
   // window; 30 s is its WS login window).
   std::int64_t timestamp_tolerance_ms = 30000;
@@ -117,14 +126,18 @@ enum class FaultKind {
   unavailable,  // not processed: HTTP 503 {"code":"50001","msg":"Service temporarily
                 // unavailable. Please try again later.","data":[]}
   drop,         // not processed: the connection is closed without an answer
+  ws_close,     // WebSocket only (endpoint "ws"): the message is not processed and its
+                // connection is closed with 1011
 };
 
-std::string_view to_string(FaultKind kind);                       // "delay", "unavailable", "drop"
+// "delay", "unavailable", "drop", "ws_close"
+std::string_view to_string(FaultKind kind);
 std::optional<FaultKind> fault_kind_from(std::string_view name);  // inverse; nullopt if unknown
 
 struct OkxFault {
   // Endpoint name as journaled: "cancel-rfq", "cancel-batch-rfqs", "cancel-all-rfqs", "rfqs",
-  // "time"; "" = any request handle() receives (unknown paths included).
+  // "time"; "" = any request handle() receives (unknown paths included). A ws_close fault's
+  // endpoint is "ws" ("" is taken as "ws"); HTTP requests never take it.
   std::string endpoint;
   FaultKind kind = FaultKind::unavailable;
   std::int64_t delay_ms = 0;  // delay only, 0..600000
@@ -138,6 +151,9 @@ struct NewRfq {
   // nullopt: OKX's rule, 10 min when every leg is an option, else 2 min.
   std::optional<std::int64_t> expires_in_ms;
 };
+
+// Called with the RFQ as it is after a state change.
+using RfqObserver = std::function<void(const SimRfq&)>;
 
 class OkxSim {
  public:
@@ -164,10 +180,37 @@ class OkxSim {
 
   // Queues a fault for the next `fault.count` requests matching `fault.endpoint`. Throws
   // std::invalid_argument for count < 1, delay_ms outside 0..600000 or an unknown endpoint (a
-  // typo would otherwise never match and silently do nothing).
+  // typo would otherwise never match and silently do nothing; "ws" is the only endpoint of a
+  // ws_close fault and no other kind's).
   void inject(OkxFault fault);
   // Requests still to be faulted (sum of the queued faults' remaining counts).
   std::size_t pending_faults() const;
+  // For OkxWsSession: takes one unit of the first queued ws_close fault; false when none.
+  bool take_ws_close();
+
+  // Observers see every RFQ state change the model makes: created (active), canceled, expired,
+  // filled (and failed, once something fails RFQs; pending_fill is never reported, as OKX never
+  // pushes it on the rfqs channel). They are
+  // called synchronously, in registration order, from whatever changed the state (a request,
+  // add_rfq, fill, an accessor or tick() applying expiry), and must not change the model from
+  // the callback. An observer may remove itself or another one from inside a callback.
+  // Returns the id remove_observer() takes.
+  std::uint64_t on_rfq_change(RfqObserver observer);
+  void remove_observer(std::uint64_t id);  // unknown ids are ignored
+
+  // Applies due expiries now (and reports them to observers). Expiry is otherwise lazy: applied
+  // when a request or accessor next looks at the RFQs. Servers call this from a timer so that
+  // WebSocket subscribers hear of an expiry when it happens.
+  void tick();
+
+  // WebSocket sprd-mass-cancel (PROTOCOLS.md §4), as far as the model is concerned: the limit of
+  // 5 per 2 s per API key (shared by every connection; off when enforce_limits is false) and a
+  // count per sprdId ("" = every spread). False, counting nothing, when over the limit.
+  bool sprd_mass_cancel(std::string_view sprd_id);
+  std::size_t sprd_mass_cancels(std::string_view sprd_id) const;
+
+  // A fresh WebSocket connection id: 8 lowercase hex digits, distinct per call, deterministic.
+  std::string next_conn_id();
 
   // Accessors apply due expiries first, like handle().
   std::optional<SimRfq> rfq(std::string_view rfq_id) const;
@@ -201,6 +244,9 @@ class OkxSim {
 
   // Lazily moves every active RFQ whose validUntil has passed to `expired`.
   void expire_due() const;
+  // Every state change goes through here, so observers never miss one.
+  void set_state(SimRfq& r, std::string_view state, std::int64_t u_time_ms) const;
+  void notify(const SimRfq& r) const;
   SimRfq* find_by_id(std::string_view rfq_id) const;
   SimRfq* find_by_cl_id(std::string_view cl_rfq_id) const;
 
@@ -216,6 +262,11 @@ class OkxSim {
   std::unordered_map<std::string, std::uint64_t> by_cl_id_;
   std::map<std::string, SlidingWindow, std::less<>> windows_;  // endpoint + api key
   std::deque<OkxFault> faults_;  // injection order; each with its remaining count
+  // shared_ptr: a callback that removes itself must not destroy the function it is running.
+  std::map<std::uint64_t, std::shared_ptr<const RfqObserver>> observers_;
+  std::uint64_t next_observer_ = 1;
+  std::map<std::string, std::size_t, std::less<>> sprd_mass_cancels_;
+  std::uint64_t next_conn_ = 0;
 };
 
 }  // namespace rfq::sim

@@ -73,8 +73,7 @@ CancelOutcome OkxSim::cancel_one(std::string_view rfq_id, std::string_view cl_rf
     return {r->rfq_id, r->cl_rfq_id, "70200",
             "The RFQ with " + r->state + " status cannot be canceled"};
   }
-  r->state = "canceled";
-  r->u_time_ms = clock_.now_ms();
+  set_state(*r, "canceled", clock_.now_ms());
   return {r->rfq_id, r->cl_rfq_id, "0", ""};
 }
 
@@ -145,8 +144,7 @@ OkxSim::Answer OkxSim::on_cancel_all_rfqs(const SimHttpRequest& request) {
   std::size_t canceled = 0;
   for (auto& [id, r] : rfqs_) {
     if (r.state != "active") continue;
-    r.state = "canceled";
-    r.u_time_ms = now;
+    set_state(r, "canceled", now);
     ++canceled;
   }
   if (canceled == 0) {

@@ -1,7 +1,7 @@
 #pragma once
-// Internal to OkxSim (okx_sim.cpp, okx_sim_cancel.cpp): the answer type, the route table entry
-// and the envelope / body-parsing helpers both files build their answers with. Not for other
-// users; the public surface is okx_sim.hpp.
+// Internal to OkxSim (okx_sim.cpp, okx_sim_cancel.cpp) and its WebSocket (okx_ws_sim.cpp): the
+// answer type, the route table entry and the envelope / body-parsing / item helpers they build
+// their answers with. Not for other users; the public surface is okx_sim.hpp.
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -16,6 +16,7 @@
 namespace rfq::sim {
 
 class OkxSim;
+struct SimRfq;
 
 namespace detail {
 
@@ -63,6 +64,9 @@ std::optional<OkxAnswer> string_param(const boost::json::object& params, std::st
 
 // One cancel item: {"rfqId","clRfqId","sCode","sMsg"}.
 boost::json::object cancel_item(const CancelOutcome& outcome);
+
+// Every field of the documented GET /api/v5/rfq/rfqs item, which the WS rfqs push repeats.
+boost::json::object rfq_item(const SimRfq& r);
 
 }  // namespace detail
 }  // namespace rfq::sim

@@ -1,7 +1,8 @@
 #pragma once
 // `rfqd sim`: the simulator as a standalone loopback server any client can use (ccxt, curl,
 // rfqd). Prints one JSON line when ready, serves until SIGINT/SIGTERM. The same port serves the
-// /sim/ control API (create, fill, list RFQs; inject faults), documented in okx_sim.hpp.
+// /sim/ control API (create, fill, list RFQs; inject faults), documented in okx_sim.hpp, and
+// OKX's business WebSocket at ws://127.0.0.1:<okx_port>/ws/v5/business (okx_ws_sim.hpp).
 
 #include <cstddef>
 #include <cstdint>

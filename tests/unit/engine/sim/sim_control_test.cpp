@@ -11,6 +11,7 @@
 
 #include "engine/sim/okx_sim.hpp"
 #include "tests/unit/engine/sim/okx_sim_world.hpp"
+#include "tests/unit/engine/sim/okx_ws_world.hpp"
 
 namespace {
 
@@ -220,6 +221,44 @@ TEST_CASE("sim control: POST /sim/fault queues a fault the OKX model then applie
   CHECK(delayed.delay_ms == 75);
   CHECK(code_of(delayed) == "0");
   CHECK(w.okx.pending_faults() == 0);
+}
+
+TEST_CASE("sim control: POST /sim/fault with kind ws_close closes WebSocket connections",
+          "[sim][control][ws]") {
+  ControlWorld w;
+  SECTION("count 2, endpoint absent: the next two WebSocket messages close their connections") {
+    const auto reply = w.post("/sim/fault", R"({"kind":"ws_close","count":2})");
+    CHECK(reply.status == 200);
+    CHECK(reply.body == R"({"pending_faults":2})");
+    WsConn a(w.okx);
+    WsConn b(w.okx);
+    WsConn c(w.okx);
+    a.send("ping");
+    b.send("ping");
+    c.send("ping");
+    REQUIRE(a.closed);
+    CHECK(a.closed->code == 1011);
+    REQUIRE(b.closed);
+    CHECK_FALSE(c.closed);
+    CHECK(c.take() == std::vector<std::string>{"pong"});
+  }
+  SECTION("endpoint ws is accepted") {
+    CHECK(w.post("/sim/fault", R"({"kind":"ws_close","endpoint":"ws"})").status == 200);
+    CHECK(w.okx.pending_faults() == 1);
+  }
+  SECTION("a REST endpoint is refused for ws_close") {
+    const auto reply = w.post("/sim/fault", R"({"kind":"ws_close","endpoint":"cancel-rfq"})");
+    CHECK(reply.status == 400);
+    CHECK_THAT(error_of(reply), Catch::Contains("'ws'"));
+    CHECK(w.okx.pending_faults() == 0);
+  }
+  SECTION("endpoint ws is refused for the HTTP kinds") {
+    CHECK(w.post("/sim/fault", R"({"kind":"drop","endpoint":"ws"})").status == 400);
+    CHECK(w.okx.pending_faults() == 0);
+  }
+  SECTION("an unknown kind names ws_close among the valid ones") {
+    CHECK_THAT(error_of(w.post("/sim/fault", R"({"kind":"close"})")), Catch::Contains("ws_close"));
+  }
 }
 
 TEST_CASE("sim control: GET /sim/rfqs lists every RFQ with its state, oldest first",
