@@ -130,6 +130,24 @@ OkxConfig read_okx(const Checker& c, const json::value& v) {
   return okx;
 }
 
+OkxSpreadConfig read_okx_spread(const Checker& c, const json::value& v) {
+  const std::string p = "venues.okx_spread";
+  const auto& o = c.object(v, p);
+  c.known_keys(o, p, {"business_ws", "key_env", "secret_env", "passphrase_env", "ca_file"});
+  OkxSpreadConfig cfg;
+  c.string(o, p, "business_ws", cfg.business_ws);
+  c.string(o, p, "key_env", cfg.key_env);
+  c.string(o, p, "secret_env", cfg.secret_env);
+  c.string(o, p, "passphrase_env", cfg.passphrase_env);
+  c.string(o, p, "ca_file", cfg.ca_file);
+  net::Origin origin;
+  std::string error;
+  if (!net::parse_origin(cfg.business_ws, origin, error) || origin.scheme.rfind("ws", 0) != 0) {
+    c.fail(p + ".business_ws", error.empty() ? "ws:// or wss:// URL expected" : error);
+  }
+  return cfg;
+}
+
 std::vector<PolicyConfig> read_policies(const Checker& c, const json::value& v) {
   if (v.is_object() && v.get_object().empty()) return {};
   if (!v.is_array()) c.fail("policies", "list of { script = ..., params = {...} } expected");
@@ -180,7 +198,9 @@ Config load_config(const std::string& path) {
     for (const auto& [name, v] : vo) {
       if (name == "okx") {
         cfg.okx = read_okx(c, v);
-      } else if (name == "okx_spread" || name == "deribit") {
+      } else if (name == "okx_spread") {
+        cfg.okx_spread = read_okx_spread(c, v);
+      } else if (name == "deribit") {
         c.fail("venues." + std::string(name), "venue not supported by this version of rfqd yet");
       } else {
         c.fail("venues." + std::string(name), "unknown venue (known: okx, okx_spread, deribit)");

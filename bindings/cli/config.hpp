@@ -29,6 +29,14 @@ struct OkxConfig {
   std::int64_t book_refresh_ms = 5000;
 };
 
+struct OkxSpreadConfig {
+  std::string business_ws = "wss://ws.okx.com:8443/ws/v5/business";
+  std::string key_env = "OKX_API_KEY";
+  std::string secret_env = "OKX_SECRET_KEY";
+  std::string passphrase_env = "OKX_PASSPHRASE";
+  std::string ca_file;
+};
+
 struct PolicyConfig {
   std::string name;  // defaults to the script's file stem
   std::string script;
@@ -45,6 +53,7 @@ struct SimConfig {
 struct Config {
   std::string path;
   std::optional<OkxConfig> okx;
+  std::optional<OkxSpreadConfig> okx_spread;
   std::vector<PolicyConfig> policies;
   std::int64_t timeout_ms = 5000;
   bool cancel_on_exit = false;

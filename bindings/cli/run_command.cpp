@@ -17,6 +17,7 @@
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
 #include "engine/venues/okx/okx_venue.hpp"
+#include "engine/venues/okx_spread/okx_spread_venue.hpp"
 
 namespace rfq::cli {
 namespace {
@@ -78,6 +79,29 @@ okx::OkxVenueOptions okx_options(const Config& cfg, const EmbeddedSim* sim) {
   return o;
 }
 
+okx_spread::OkxSpreadVenueOptions okx_spread_options(const Config& cfg, const EmbeddedSim* sim) {
+  OkxSpreadConfig sc = cfg.okx_spread.value_or(OkxSpreadConfig{});
+  okx_spread::OkxSpreadVenueOptions o;
+  std::string error;
+  const std::string url =
+      sim ? "ws://127.0.0.1:" + std::to_string(sim->port) + "/ws/v5/business" : sc.business_ws;
+  if (!net::parse_origin(url, o.business_ws, error)) {
+    throw ConfigError("config " + cfg.path + ": key 'venues.okx_spread.business_ws': " + error);
+  }
+  o.ca_file = sc.ca_file.empty() ? cfg.ca_file : sc.ca_file;
+  if (sim) {
+    const auto& so = sim->okx->options();
+    o.credentials = {so.api_key, auth::Secret(so.secret), auth::Secret(so.passphrase)};
+  } else {
+    o.credentials.api_key = require_env(cfg, sc.key_env, "venues.okx_spread.key_env");
+    o.credentials.secret =
+        auth::Secret(require_env(cfg, sc.secret_env, "venues.okx_spread.secret_env"));
+    o.credentials.passphrase =
+        auth::Secret(require_env(cfg, sc.passphrase_env, "venues.okx_spread.passphrase_env"));
+  }
+  return o;
+}
+
 void warn_unimplemented(const Config& cfg) {
   auto log = log::get("engine");
   if (cfg.okx && !cfg.okx->business_ws.empty()) {
@@ -133,9 +157,13 @@ class Runner {
 
   int run() {
     if (opts_.sim) sim_ = start_sim(io_, clock_, cfg_);
-    if (cfg_.okx || sim_) {
+    if (cfg_.okx || (sim_ && !cfg_.okx_spread)) {
       engine_.add_venue(std::make_unique<okx::OkxVenue>(io_, clock_, engine_.book(),
                                                         okx_options(cfg_, sim_.get())));
+    }
+    if (cfg_.okx_spread) {
+      engine_.add_venue(std::make_unique<okx_spread::OkxSpreadVenue>(
+          io_, clock_, okx_spread_options(cfg_, sim_.get())));
     }
     if (int rc = load_policies(); rc != 0) return rc;
     warn_unimplemented(cfg_);

@@ -150,6 +150,21 @@ else
   fail "SIGHUP is logged and ignored" "running=$got_running hup=${hup_seen:-0} rc=$rc"
 fi
 
+cat >policies/kill.lua <<'EOF2'
+rfq.after(200, function()
+  local s = rfq.cancel_all()
+  for venue, o in pairs(s.venues) do rfq.log.info("kill", venue, tostring(o.ok)) end
+end)
+EOF2
+write_config kill.lua 'okx = {}, okx_spread = {}' policies/kill.lua
+expect "the kill switch cancels on okx and okx_spread (business WebSocket) at once" 0 \
+  "kill okx(_spread)? true.*kill okx(_spread)? true.*cancel-all 2" \
+  -- "$rfqd" run --config kill.lua --sim --duration 0.6
+
+write_config badws.lua 'okx_spread = { business_ws = "https://x" }' policies/ok.lua
+expect "okx_spread needs a ws:// or wss:// URL" 2 "key 'venues\.okx_spread\.business_ws'" \
+  -- "$rfqd" run --config badws.lua
+
 expect "unknown option is a usage error (exit 2)" 2 "bogus" -- "$rfqd" run --bogus
 expect "no subcommand is a usage error (exit 2)" 2 "subcommand" -- "$rfqd"
 
