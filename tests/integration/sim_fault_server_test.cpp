@@ -22,6 +22,7 @@
 #include "engine/sim/http_server.hpp"
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
+#include "tests/integration/sim_server_world.hpp"
 
 namespace {
 
@@ -112,41 +113,7 @@ class Client {
   beast::flat_buffer buffer_;
 };
 
-struct ServerWorld {
-  ServerWorld() : server(io, okx), port(server.listen()) {}
-
-  std::string add_rfq(std::string cl_id = "") {
-    NewRfq rfq;
-    rfq.cl_rfq_id = std::move(cl_id);
-    rfq.legs = {{"BTC-USD-260327-100000-C", "buy", "25"}};
-    return okx.add_rfq(std::move(rfq));
-  }
-
-  // Runs `client` on its own thread while this thread runs the server loop; the server is
-  // stopped afterwards whatever the client did. Returns the client's error, if any (Catch
-  // assertions are not thread-safe, so the client throws instead).
-  std::string run_client(const std::function<void()>& client) {
-    std::string error;
-    std::thread thread([&] {
-      try {
-        client();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      server.stop();
-    });
-    io.run();
-    thread.join();
-    return error;
-  }
-
-  net::io_context io;
-  RealClock clock{io};
-  Journal journal;
-  OkxSim okx{clock, journal};
-  SimServer server;
-  std::uint16_t port;
-};
+using ServerWorld = rfq::testing::SimServerWorld;
 
 // Asks the control API, on `client`, for the state of one RFQ.
 std::string state_via_control(Client& client, const std::string& id) {

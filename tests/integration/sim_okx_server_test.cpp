@@ -23,6 +23,7 @@
 #include "engine/sim/http_server.hpp"
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
+#include "tests/integration/sim_server_world.hpp"
 #include "engine/sim/test_tls.hpp"
 
 namespace {
@@ -87,41 +88,7 @@ class PlainClient {
   beast::flat_buffer buffer_;
 };
 
-struct ServerWorld {
-  explicit ServerWorld(std::shared_ptr<ssl::context> tls = nullptr)
-      : server(io, okx, std::move(tls)), port(server.listen()) {}
-
-  std::string add_rfq(std::string cl_id) {
-    NewRfq rfq;
-    rfq.cl_rfq_id = std::move(cl_id);
-    rfq.legs = {{"BTC-USD-260327-100000-C", "buy", "25"}};
-    return okx.add_rfq(std::move(rfq));
-  }
-
-  // Runs `client` on its own thread while this thread runs the server loop. Whatever the client
-  // does, the server is stopped afterwards, so io.run() must return. Returns the client's error.
-  std::string run_client(const std::function<void()>& client) {
-    std::string error;
-    std::thread thread([&] {
-      try {
-        client();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      server.stop();
-    });
-    io.run();
-    thread.join();
-    return error;
-  }
-
-  net::io_context io;
-  RealClock clock{io};
-  Journal journal;
-  OkxSim okx{clock, journal};
-  SimServer server;
-  std::uint16_t port;
-};
+using ServerWorld = rfq::testing::SimServerWorld;
 
 }  // namespace
 

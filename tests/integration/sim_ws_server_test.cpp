@@ -30,6 +30,7 @@
 #include "engine/sim/http_server.hpp"
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
+#include "tests/integration/sim_server_world.hpp"
 #include "engine/sim/test_tls.hpp"
 
 namespace {
@@ -128,45 +129,7 @@ class WsClient {
   websocket::stream<Stream> ws_;
 };
 
-struct ServerWorld {
-  explicit ServerWorld(std::shared_ptr<ssl::context> tls = nullptr)
-      : server(io, okx, std::move(tls)), port(server.listen()) {}
-
-  // Runs `client` on its own thread while this thread runs the server loop; the server is
-  // stopped afterwards whatever happened, so io.run() must return. Returns the client's error.
-  std::string run_client(const std::function<void()>& client) {
-    std::string error;
-    std::thread thread([&] {
-      try {
-        client();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      server.stop();
-    });
-    io.run();
-    thread.join();
-    return error;
-  }
-
-  // From the client thread: creates an RFQ on the server loop, as the model requires.
-  void add_rfq_on_loop(std::string cl_id, std::optional<std::int64_t> expires_in_ms = {}) {
-    net::post(io, [this, cl_id = std::move(cl_id), expires_in_ms] {
-      NewRfq rfq;
-      rfq.cl_rfq_id = cl_id;
-      rfq.legs = {{"BTC-USD-260327-100000-C", "buy", "25"}};
-      rfq.expires_in_ms = expires_in_ms;
-      okx.add_rfq(std::move(rfq));
-    });
-  }
-
-  net::io_context io;
-  RealClock clock{io};
-  Journal journal;
-  OkxSim okx{clock, journal};
-  SimServer server;
-  std::uint16_t port;
-};
+using ServerWorld = rfq::testing::SimServerWorld;
 
 std::string field(const std::string& frame, std::string_view key) {
   const auto o = json::parse(frame).as_object();
