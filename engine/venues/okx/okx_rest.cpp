@@ -111,6 +111,27 @@ Errc unreadable_errc(unsigned http_status, bool is_object) {
   return e;
 }
 
+// An answer parsed as an OKX envelope: its top-level object and code. The value lives in the
+// caller's storage (a stack arena on the cancel path), which must outlive it.
+struct Envelope {
+  json::value doc;
+  const json::object* top = nullptr;
+  std::string code;
+  bool valid_json = false;
+  bool code_missing = true;
+  bool ok() const { return top != nullptr && !code_missing; }
+};
+
+Envelope open_envelope(std::string_view body, json::storage_ptr sp = {}) {
+  Envelope env;
+  boost::system::error_code jec;
+  env.doc = json::parse(json::string_view(body.data(), body.size()), jec, std::move(sp));
+  env.valid_json = !jec;
+  env.top = jec ? nullptr : env.doc.if_object();
+  env.code_missing = env.top == nullptr || !get_code(*env.top, "code", env.code);
+  return env;
+}
+
 // "0" all ok, "1" all failed, "2" partial: the codes under which cancel-batch items speak.
 bool is_batch_code(std::string_view code) { return code == "0" || code == "1" || code == "2"; }
 
@@ -209,16 +230,14 @@ CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::
   // (the resource falls back to the heap for an unusually large body).
   unsigned char scratch[4096];
   json::monotonic_resource arena(scratch, sizeof scratch);
-  boost::system::error_code jec;
-  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec, &arena);
-  const json::object* top = jec ? nullptr : doc.if_object();
-  std::string code;
-  if (!top || !get_code(*top, "code", code)) {
+  const Envelope env = open_envelope(body, &arena);
+  if (!env.ok()) {
     // Gateway pages (HTML 502/504), empty bodies, truncated JSON: only the status speaks.
-    Errc e = is_2xx(http_status) ? Errc::unavailable : map_code("", http_status);
-    if (e == Errc::rejected && !top) e = Errc::unavailable;
-    return fail(e, status_text(http_status), unreadable_message(http_status, body, !jec));
+    return fail(unreadable_errc(http_status, env.top), status_text(http_status),
+                unreadable_message(http_status, body, env.valid_json));
   }
+  const json::object* top = env.top;
+  const std::string& code = env.code;
   std::string msg = get_string(*top, "msg");
 
   // Per-item results are authoritative when the status is 2xx and the item carries sCode.
@@ -261,15 +280,13 @@ RfqPage parse_rfqs(unsigned http_status, std::string_view body) {
     return page;
   };
 
-  boost::system::error_code jec;
-  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec);
-  const json::object* top = jec ? nullptr : doc.if_object();
-  std::string code;
-  if (!top || !get_code(*top, "code", code)) {
-    Errc e = is_2xx(http_status) ? Errc::unavailable : map_code("", http_status);
-    if (e == Errc::rejected && !top) e = Errc::unavailable;
-    return fail(e, status_text(http_status), unreadable_message(http_status, body, !jec));
+  const Envelope env = open_envelope(body);
+  if (!env.ok()) {
+    return fail(unreadable_errc(http_status, env.top), status_text(http_status),
+                unreadable_message(http_status, body, env.valid_json));
   }
+  const json::object* top = env.top;
+  const std::string& code = env.code;
   page.venue_code = code;
   if (Errc e = map_code(code, http_status); e != Errc::ok) {
     return fail(e, code, get_string(*top, "msg"));
@@ -325,12 +342,9 @@ std::string normalize_state(std::string_view raw) {
 }
 
 bool parse_public_time(std::string_view body, std::int64_t& server_ms) {
-  boost::system::error_code jec;
-  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec);
-  const json::object* top = jec ? nullptr : doc.if_object();
-  std::string code;
-  if (!top || !get_code(*top, "code", code) || code != "0") return false;
-  const json::value* d = top->if_contains("data");
+  const Envelope env = open_envelope(body);
+  if (!env.ok() || env.code != "0") return false;
+  const json::value* d = env.top->if_contains("data");
   const json::array* arr = d ? d->if_array() : nullptr;
   if (!arr || arr->empty()) return false;
   const json::object* item = (*arr)[0].if_object();
@@ -364,14 +378,13 @@ BatchAnswer parse_cancel_batch(unsigned http_status, std::string_view body) {
   // the heap beyond it.
   unsigned char scratch[16384];
   json::monotonic_resource arena(scratch, sizeof scratch);
-  boost::system::error_code jec;
-  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec, &arena);
-  const json::object* top = jec ? nullptr : doc.if_object();
-  std::string code;
-  if (!top || !get_code(*top, "code", code)) {
-    return fail(unreadable_errc(http_status, top), status_text(http_status),
-                unreadable_message(http_status, body, !jec));
+  const Envelope env = open_envelope(body, &arena);
+  if (!env.ok()) {
+    return fail(unreadable_errc(http_status, env.top), status_text(http_status),
+                unreadable_message(http_status, body, env.valid_json));
   }
+  const json::object* top = env.top;
+  const std::string& code = env.code;
   std::string msg = get_string(*top, "msg");
   const json::value* d = top->if_contains("data");
   const json::array* arr = d ? d->if_array() : nullptr;
@@ -433,14 +446,13 @@ CancelAllAnswer parse_cancel_all(unsigned http_status, std::string_view body) {
 
   unsigned char scratch[4096];
   json::monotonic_resource arena(scratch, sizeof scratch);
-  boost::system::error_code jec;
-  json::value doc = json::parse(json::string_view(body.data(), body.size()), jec, &arena);
-  const json::object* top = jec ? nullptr : doc.if_object();
-  std::string code;
-  if (!top || !get_code(*top, "code", code)) {
-    return fail(unreadable_errc(http_status, top), status_text(http_status),
-                unreadable_message(http_status, body, !jec));
+  const Envelope env = open_envelope(body, &arena);
+  if (!env.ok()) {
+    return fail(unreadable_errc(http_status, env.top), status_text(http_status),
+                unreadable_message(http_status, body, env.valid_json));
   }
+  const json::object* top = env.top;
+  const std::string& code = env.code;
   std::string msg = get_string(*top, "msg");
   const json::object* item = nullptr;
   if (const json::value* d = top->if_contains("data")) {
