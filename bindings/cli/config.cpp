@@ -111,7 +111,7 @@ OkxConfig read_okx(const Checker& c, const json::value& v) {
   const auto& o = c.object(v, p);
   c.known_keys(o, p,
                {"rest", "business_ws", "demo", "key_env", "secret_env", "passphrase_env",
-                "ca_file", "pool_size", "book_refresh_ms"});
+                "ca_file", "pool_size", "book_refresh_ms", "batch_reserve"});
   OkxConfig okx;
   c.string(o, p, "rest", okx.rest);
   c.string(o, p, "business_ws", okx.business_ws);
@@ -122,10 +122,18 @@ OkxConfig read_okx(const Checker& c, const json::value& v) {
   c.string(o, p, "ca_file", okx.ca_file);
   c.integer(o, p, "pool_size", okx.pool_size, 1);
   c.integer(o, p, "book_refresh_ms", okx.book_refresh_ms, 0);
+  c.integer(o, p, "batch_reserve", okx.batch_reserve, 0);
+  if (okx.batch_reserve > 1) {
+    c.fail(p + ".batch_reserve", "0 or 1 expected (cancel-batch-rfqs allows 2 per 2 s)");
+  }
   net::Origin origin;
   std::string error;
   if (!net::parse_origin(okx.rest, origin, error) || origin.scheme.rfind("http", 0) != 0) {
     c.fail(p + ".rest", error.empty() ? "http:// or https:// URL expected" : error);
+  }
+  if (!okx.business_ws.empty() &&
+      (!net::parse_origin(okx.business_ws, origin, error) || origin.scheme.rfind("ws", 0) != 0)) {
+    c.fail(p + ".business_ws", error.empty() ? "ws:// or wss:// URL expected" : error);
   }
   return okx;
 }

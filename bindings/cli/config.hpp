@@ -19,7 +19,7 @@ class ConfigError : public std::runtime_error {
 
 struct OkxConfig {
   std::string rest = "https://www.okx.com";
-  std::string business_ws;  // accepted now, used by the WebSocket feed
+  std::string business_ws;  // the rfqs feed; empty: none (book from REST snapshots only)
   bool demo = false;
   std::string key_env = "OKX_API_KEY";
   std::string secret_env = "OKX_SECRET_KEY";
@@ -27,6 +27,7 @@ struct OkxConfig {
   std::string ca_file;  // overrides the top-level ca_file
   std::int64_t pool_size = 4;
   std::int64_t book_refresh_ms = 5000;
+  std::int64_t batch_reserve = 0;  // cancel-batch-rfqs slots per window kept for cancel_all
 };
 
 struct OkxSpreadConfig {

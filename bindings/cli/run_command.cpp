@@ -67,6 +67,16 @@ okx::OkxVenueOptions okx_options(const Config& cfg, const EmbeddedSim* sim) {
   o.ca_file = oc.ca_file.empty() ? cfg.ca_file : oc.ca_file;
   o.pool_size = static_cast<std::size_t>(oc.pool_size);
   o.book_refresh = Millis(oc.book_refresh_ms);
+  o.batch_reserve = static_cast<std::size_t>(oc.batch_reserve);
+  if (!oc.business_ws.empty()) {
+    // --sim points the feed at the simulator's business WebSocket, like the REST origin.
+    const std::string ws =
+        sim ? "ws://127.0.0.1:" + std::to_string(sim->port) + "/ws/v5/business" : oc.business_ws;
+    o.business_ws.emplace();
+    if (!net::parse_origin(ws, *o.business_ws, error)) {
+      throw ConfigError("config " + cfg.path + ": key 'venues.okx.business_ws': " + error);
+    }
+  }
   if (sim) {
     const auto& so = sim->okx->options();
     o.credentials = {so.api_key, auth::Secret(so.secret), auth::Secret(so.passphrase)};
@@ -104,9 +114,6 @@ okx_spread::OkxSpreadVenueOptions okx_spread_options(const Config& cfg, const Em
 
 void warn_unimplemented(const Config& cfg) {
   auto log = log::get("engine");
-  if (cfg.okx && !cfg.okx->business_ws.empty()) {
-    log->warn("venues.okx.business_ws is not used yet: the book comes from REST snapshots");
-  }
   if (cfg.cancel_on_exit) log->warn("cancel_on_exit is not implemented yet; ignored");
   if (!cfg.audit_log.empty()) log->warn("audit_log is not implemented yet; ignored");
 }

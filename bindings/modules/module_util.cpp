@@ -1,5 +1,6 @@
 #include "bindings/modules/module_util.hpp"
 
+#include "engine/book/rfq.hpp"
 #include "engine/engine.hpp"
 
 extern "C" {
@@ -73,6 +74,32 @@ Millis timeout_option(lua_State* L, int idx, const char* fn) {
     timeout = Millis(*t);
   }
   return timeout;
+}
+
+void push_rfq(lua_State* L, const Rfq& r) {
+  lua_createtable(L, 0, 10);
+  set_field(L, "venue", r.venue);
+  set_field(L, "id", r.id);
+  set_optional(L, "client_id", r.client_id);
+  set_field(L, "state", r.state);
+  set_field(L, "raw_state", r.raw_state);
+  set_optional(L, "label", r.label);
+  set_field(L, "created_ms", r.created_ms);
+  set_field(L, "expires_ms", r.expires_ms);
+  lua_createtable(L, static_cast<int>(r.legs.size()), 0);
+  lua_Integer i = 1;
+  for (const auto& leg : r.legs) {
+    lua_createtable(L, 0, 3);
+    set_field(L, "instrument", leg.instrument);
+    set_field(L, "side", leg.side);
+    set_field(L, "size", leg.size);
+    lua_rawseti(L, -2, i++);
+  }
+  lua_setfield(L, -2, "legs");
+}
+
+bool confirm_option(lua_State* L, int idx, const char* fn) {
+  return opt_bool_field(L, idx, "confirm", fn).value_or(false);
 }
 
 }  // namespace rfq::lua

@@ -13,6 +13,10 @@ extern "C" {
 #include <lua.h>
 }
 
+namespace rfq {
+struct Rfq;
+}
+
 namespace rfq::lua {
 
 // Durations beyond 30 days are refused: they are mistakes, and they overflow nanoseconds.
@@ -28,6 +32,13 @@ void check_venue(lua_State* L, const char* fn, const std::string& venue);
 void set_function(lua_State* L, const char* name, lua_CFunction fn);
 // Reads an optional timeout_ms option of the table at idx (defaults to the policy's).
 Millis timeout_option(lua_State* L, int idx, const char* fn);
+// Pushes an RFQ as scripts see it: { venue, id, client_id?, state, raw_state, label?,
+// created_ms, expires_ms, legs = { { instrument, side, size } } }.
+void push_rfq(lua_State* L, const Rfq& r);
+// Registers rfq.on into the rfq table on top of the stack.
+void register_events(lua_State* L);
+// Reads an optional boolean confirm option of the table at idx (false when absent).
+bool confirm_option(lua_State* L, int idx, const char* fn);
 // Registers cancel_batch, cancel_all and budget into the rfq table on top of the stack.
 void register_bulk(lua_State* L);
 

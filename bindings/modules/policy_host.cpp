@@ -1,12 +1,17 @@
 #include "bindings/modules/policy_host.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <algorithm>
 #include <filesystem>
 
 #include "bindings/lua/lua_task.hpp"
 #include "engine/core/log.hpp"
+#include "bindings/modules/module_util.hpp"
 #include "engine/engine.hpp"
 
 extern "C" {
+#include <lauxlib.h>
 #include <lua.h>
 }
 
@@ -47,7 +52,85 @@ PolicyHost::PolicyHost(Engine& engine, PolicySpec spec)
   open_rfq_module(*this);
 }
 
-PolicyHost::~PolicyHost() = default;
+PolicyHost::~PolicyHost() {
+  *alive_ = false;
+  if (book_listener_ != 0) engine_.book().unlisten(book_listener_);
+}
+
+std::uint64_t PolicyHost::on(std::string event, int fn_ref, std::string name) {
+  const std::uint64_t id = next_handler_++;
+  if (event == "rfq" && book_listener_ == 0) {
+    // Events are copied and posted: a handler never runs inside the book's change (which may
+    // be inside another rfq.* call), and always in its own task.
+    book_listener_ = engine_.book().listen([this, alive = alive_](const Rfq& r, std::string_view prev) {
+      boost::asio::post(engine_.io(), [this, alive, r, prev = std::string(prev)] {
+        if (*alive) dispatch_rfq(r, prev);
+      });
+    });
+  }
+  handlers_.push_back({id, std::move(event), fn_ref, std::move(name)});
+  return id;
+}
+
+void PolicyHost::off(std::uint64_t id) {
+  auto it = std::find_if(handlers_.begin(), handlers_.end(), [id](const Handler& h) { return h.id == id; });
+  if (it == handlers_.end()) return;
+  luaL_unref(vm_->state(), LUA_REGISTRYINDEX, it->fn_ref);
+  handlers_.erase(it);
+  const bool any_rfq = std::any_of(handlers_.begin(), handlers_.end(),
+                                   [](const Handler& h) { return h.event == "rfq"; });
+  if (!any_rfq && book_listener_ != 0) {
+    engine_.book().unlisten(book_listener_);
+    book_listener_ = 0;
+  }
+}
+
+namespace {
+
+struct RfqEvent {
+  const Rfq* rfq;
+  const std::string* previous;
+};
+
+// Pushes the handler's arguments under lua_pcall: running out of memory fails this event, not
+// the process.
+int push_rfq_event(lua_State* L) {
+  const auto* ev = static_cast<const RfqEvent*>(lua_touserdata(L, 1));
+  push_rfq(L, *ev->rfq);
+  if (ev->previous->empty()) {
+    lua_pushnil(L);
+  } else {
+    lua_pushlstring(L, ev->previous->data(), ev->previous->size());
+  }
+  return 2;
+}
+
+}  // namespace
+
+void PolicyHost::dispatch_rfq(const Rfq& rfq, const std::string& previous) {
+  lua_State* L = vm_->state();
+  // A handler may cancel itself or others from its task; tasks start later, so a copy of the
+  // list as it is now is what this event goes to.
+  std::vector<std::pair<int, std::string>> targets;
+  for (const auto& h : handlers_) {
+    if (h.event == "rfq") targets.emplace_back(h.fn_ref, h.name);
+  }
+  RfqEvent ev{&rfq, &previous};
+  for (const auto& [ref, name] : targets) {
+    if (!lua_checkstack(L, 4)) return vm_->report_error(name, "event dropped: no stack space");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_pushcfunction(L, &push_rfq_event);
+    lua_pushlightuserdata(L, &ev);
+    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+      const char* msg = lua_tostring(L, -1);
+      std::string text = std::string("event dropped: ") + (msg ? msg : "error building arguments");
+      lua_pop(L, 2);  // the error and the handler
+      vm_->report_error(name, text);
+      continue;
+    }
+    vm_->spawn(2, name);
+  }
+}
 
 bool PolicyHost::load(std::string& error) {
   compiled_ = vm_->load_file(spec_.script, error);

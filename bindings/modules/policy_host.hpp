@@ -4,8 +4,10 @@
 // A task's runtime error is logged and counted; the policy keeps running.
 
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bindings/lua/lua_vm.hpp"
 
@@ -15,6 +17,7 @@ class logger;
 
 namespace rfq {
 class Engine;
+struct Rfq;
 }
 
 namespace rfq::lua {
@@ -55,8 +58,27 @@ class PolicyHost {
   // The script logger: "[policy] file:line: message". Never throws.
   void log(LogLevel level, const char* where, const char* message) noexcept;
 
+  // rfq.on: fn_ref (a registry reference the host now owns) runs in a new task for every
+  // event of that name. Events: "rfq" (fn(r, previous_state), from the book). Returns an id
+  // for off().
+  std::uint64_t on(std::string event, int fn_ref, std::string name);
+  void off(std::uint64_t id);
+  std::size_t handler_count() const { return handlers_.size(); }
+
  private:
+  struct Handler {
+    std::uint64_t id;
+    std::string event;
+    int fn_ref;
+    std::string name;
+  };
+  void dispatch_rfq(const Rfq& rfq, const std::string& previous);
+
   bool compiled_ = false;
+  std::vector<Handler> handlers_;
+  std::uint64_t next_handler_ = 1;
+  std::uint64_t book_listener_ = 0;  // registered with the book while an "rfq" handler exists
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   Engine& engine_;
   PolicySpec spec_;

@@ -89,11 +89,12 @@ int push_batch_result(lua_State* co, const BatchResult& r) {
 }
 
 // results, err, code = rfq.cancel_batch{ venue = "okx", ids = {...} | client_ids = {...},
-//                                        timeout_ms = ? } -- yields; chunked and paced
+//                                        timeout_ms = ?, confirm = ? } -- yields; chunked
+//                                        and paced
 CallResult l_cancel_batch(lua_State* L) {
   constexpr const char* fn = "rfq.cancel_batch";
   check_table(L, 1, fn, "request");
-  check_known_fields(L, 1, fn, {"venue", "ids", "client_ids", "timeout_ms"});
+  check_known_fields(L, 1, fn, {"venue", "ids", "client_ids", "timeout_ms", "confirm"});
   auto venue = opt_string_field(L, 1, "venue", fn);
   if (!venue) throw LuaMisuse("rfq.cancel_batch: bad argument 'venue' (string expected, got nil)");
   check_venue(L, fn, *venue);
@@ -106,6 +107,7 @@ CallResult l_cancel_batch(lua_State* L) {
     throw LuaMisuse("rfq.cancel_batch: bad argument 'ids' (non-empty list of ids or client_ids "
                     "expected)");
   }
+  req.confirm = confirm_option(L, 1, fn);
   Engine& engine = host_of(L).engine();
   if (std::string err = engine.venue(*venue)->check_batch(req); !err.empty()) {
     throw LuaMisuse("rfq.cancel_batch: " + err);
@@ -127,6 +129,7 @@ struct VenueOutcome {
   std::string message;
   std::int64_t canceled = -1;
   std::int64_t failed = 0;
+  bool confirmed = false;  // confirm = true applied: the feed showed the outcome
   bool ok() const { return !ec || code_of(ec) == Errc::nothing_to_cancel; }
 };
 
@@ -151,6 +154,10 @@ int push_summary(lua_State* co, const std::vector<VenueOutcome>& outcomes) {
     }
     if (o.canceled >= 0) set_field(co, "canceled", o.canceled);
     if (o.failed > 0) set_field(co, "failed", o.failed);
+    if (o.confirmed) {
+      lua_pushboolean(co, 1);
+      lua_setfield(co, -2, "confirmed");
+    }
     lua_setfield(co, -2, o.venue.c_str());
     if (!o.ok() && first_failure == nullptr) first_failure = &o;
   }
@@ -169,7 +176,7 @@ void outcome_done(const std::shared_ptr<AllOp>& op) {
 // Scoped: the matching open RFQs from the book, cancelled by urgent batch (never the venue's
 // account-wide cancel-all).
 void start_scoped(Engine& engine, const std::shared_ptr<AllOp>& op, std::size_t slot,
-                  std::vector<std::string> ids, Millis timeout) {
+                  std::vector<std::string> ids, Millis timeout, bool confirm) {
   if (ids.empty()) {
     op->outcomes[slot].ec = make_error_code(Errc::nothing_to_cancel);
     op->outcomes[slot].message = "no open RFQ matches 'where'";
@@ -180,8 +187,10 @@ void start_scoped(Engine& engine, const std::shared_ptr<AllOp>& op, std::size_t 
   req.ids = std::move(ids);
   req.timeout = timeout;
   req.urgent = true;
-  engine.cancel_batch(op->outcomes[slot].venue, std::move(req), [op, slot](BatchResult r) {
+  req.confirm = confirm;
+  engine.cancel_batch(op->outcomes[slot].venue, std::move(req), [op, slot, confirm](BatchResult r) {
     auto& o = op->outcomes[slot];
+    o.confirmed = confirm && !r.ec && r.failed == 0;
     o.canceled = static_cast<std::int64_t>(r.canceled);
     o.failed = static_cast<std::int64_t>(r.failed);
     if (r.ec) {
@@ -203,9 +212,11 @@ void start_scoped(Engine& engine, const std::shared_ptr<AllOp>& op, std::size_t 
 
 void start_account_wide(Engine& engine, const std::shared_ptr<AllOp>& op, std::size_t slot,
                         CancelAllRequest req) {
-  engine.cancel_all(op->outcomes[slot].venue, std::move(req), [op, slot](CancelAllResult r) {
+  const bool confirm = req.confirm;
+  engine.cancel_all(op->outcomes[slot].venue, std::move(req), [op, slot, confirm](CancelAllResult r) {
     auto& o = op->outcomes[slot];
     o.ec = r.ec;
+    o.confirmed = confirm && !r.ec;
     o.message = r.message;
     o.canceled = code_of(r.ec) == Errc::nothing_to_cancel ? 0 : r.canceled;
     outcome_done(op);
@@ -243,8 +254,10 @@ std::vector<std::string> scoped_ids(lua_State* L, int where_idx, const std::stri
   return ids;
 }
 
-// summary, err, code = rfq.cancel_all{ venue = ?, where = ?, spread_id = ?, timeout_ms = ? }
-// -- yields; without venue: every configured venue at once (the kill switch)
+// summary, err, code = rfq.cancel_all{ venue = ?, where = ?, spread_id = ?, timeout_ms = ?,
+//                                      confirm = ? }
+// -- yields; without venue: every configured venue at once (the kill switch), confirming on
+// those that can (summary.venues[v].confirmed)
 CallResult l_cancel_all(lua_State* L) {
   constexpr const char* fn = "rfq.cancel_all";
   Engine& engine = host_of(L).engine();
@@ -254,11 +267,20 @@ CallResult l_cancel_all(lua_State* L) {
   bool scoped = false;
   std::vector<std::string> ids;
   std::string spread_id;
+  bool confirm = false;
   if (!lua_isnoneornil(L, 1)) {
     check_table(L, 1, fn, "options");
-    check_known_fields(L, 1, fn, {"venue", "where", "spread_id", "timeout_ms"});
+    check_known_fields(L, 1, fn, {"venue", "where", "spread_id", "timeout_ms", "confirm"});
+    confirm = confirm_option(L, 1, fn);
     venue = opt_string_field(L, 1, "venue", fn);
-    if (venue) check_venue(L, fn, *venue);
+    if (venue) {
+      check_venue(L, fn, *venue);
+      CancelAllRequest probe;
+      probe.confirm = confirm;
+      if (std::string err = engine.venue(*venue)->check_all(probe); !err.empty()) {
+        throw LuaMisuse("rfq.cancel_all: " + err);
+      }
+    }
     timeout = timeout_option(L, 1, fn);
     spread_id = opt_string_field(L, 1, "spread_id", fn).value_or("");
     if (!spread_id.empty() && venue != "okx_spread") {
@@ -287,12 +309,15 @@ CallResult l_cancel_all(lua_State* L) {
   op->left = venues.size();
   for (const auto& v : venues) op->outcomes.push_back({v});
   for (std::size_t i = 0; i < venues.size(); ++i) {
+    // The kill switch confirms where a venue can; a named venue that cannot has raised above.
+    const bool venue_confirms = confirm && engine.venue(venues[i])->can_confirm();
     if (scoped) {
-      start_scoped(engine, op, i, std::move(ids), timeout);
+      start_scoped(engine, op, i, std::move(ids), timeout, venue_confirms);
     } else {
       CancelAllRequest req;
       req.timeout = timeout;
       req.spread_id = spread_id;
+      req.confirm = venue_confirms;
       start_account_wide(engine, op, i, std::move(req));
     }
   }

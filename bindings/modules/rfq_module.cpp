@@ -192,27 +192,6 @@ CallResult l_params(lua_State* L) {
 
 // ---- book --------------------------------------------------------------------------------
 
-void push_rfq(lua_State* L, const Rfq& r) {
-  lua_createtable(L, 0, 10);
-  set_field(L, "venue", r.venue);
-  set_field(L, "id", r.id);
-  set_optional(L, "client_id", r.client_id);
-  set_field(L, "state", r.state);
-  set_field(L, "raw_state", r.raw_state);
-  set_optional(L, "label", r.label);
-  set_field(L, "created_ms", r.created_ms);
-  set_field(L, "expires_ms", r.expires_ms);
-  lua_createtable(L, static_cast<int>(r.legs.size()), 0);
-  lua_Integer i = 1;
-  for (const auto& leg : r.legs) {
-    lua_createtable(L, 0, 3);
-    set_field(L, "instrument", leg.instrument);
-    set_field(L, "side", leg.side);
-    set_field(L, "size", leg.size);
-    lua_rawseti(L, -2, i++);
-  }
-  lua_setfield(L, -2, "legs");
-}
 
 
 // list = rfq.open{ venue = ?, expiring_within_ms = ?, older_than_ms = ? } -- from the book,
@@ -293,15 +272,17 @@ int push_cancel_result(lua_State* co, const std::string& venue, const CancelResu
 }
 
 // res, err, code, venue_code = rfq.cancel{ venue = "okx", id = "22535" | client_id = "rfq001",
-//                                          timeout_ms = ? } -- yields until the venue answered
+//                                          timeout_ms = ?, confirm = ? } -- yields until the
+//                                          venue answered (confirm: until its feed shows it)
 CallResult l_cancel(lua_State* L) {
   const SteadyTime entered = std::chrono::steady_clock::now();
   check_table(L, 1, "rfq.cancel", "request");
-  check_known_fields(L, 1, "rfq.cancel", {"venue", "id", "client_id", "timeout_ms"});
+  check_known_fields(L, 1, "rfq.cancel", {"venue", "id", "client_id", "timeout_ms", "confirm"});
   auto venue = opt_string_field(L, 1, "venue", "rfq.cancel");
   if (!venue) throw LuaMisuse("rfq.cancel: bad argument 'venue' (string expected, got nil)");
   check_venue(L, "rfq.cancel", *venue);
   CancelRequest req;
+  req.confirm = confirm_option(L, 1, "rfq.cancel");
   read_ids(L, *venue, req);
   PolicyHost& host = host_of(L);
   req.timeout = host.spec().default_timeout;
@@ -356,6 +337,7 @@ void open_rfq_module(PolicyHost& host) {
   set_function(L, "open", &trampoline<l_open>);
   set_function(L, "cancel", &trampoline<l_cancel>);
   register_bulk(L);  // cancel_batch, cancel_all, budget (after open: cancel_all uses it)
+  register_events(L);  // on
   lua_newtable(L);
   set_function(L, "debug", &l_log<LogLevel::debug>);
   set_function(L, "info", &l_log<LogLevel::info>);

@@ -97,13 +97,31 @@ bool parse_okx_timestamp(std::string_view ts, std::int64_t& unix_ms) {
   return true;
 }
 
-std::string okx_sign(std::string_view secret, std::string_view prehash) {
+std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   std::size_t mac_len = 0;
-  MacCtx ctx(EVP_MAC_CTX_dup(template_for(secret)));
-  EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(prehash.data()),
-                 prehash.size());
+  MacCtx ctx(EVP_MAC_CTX_dup(template_for(key)));
+  EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
   EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof mac);
+  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::string mac = hmac_sha256(key, data);
+  std::string out;
+  out.reserve(mac.size() * 2);
+  for (unsigned char c : mac) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0x0F]);
+  }
+  return out;
+}
+
+std::string okx_sign(std::string_view secret, std::string_view prehash) {
+  const std::string raw = hmac_sha256(secret, prehash);
+  const auto* mac = reinterpret_cast<const unsigned char*>(raw.data());
+  const std::size_t mac_len = raw.size();
   std::string out(4 * ((mac_len + 2) / 3), '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac,
                           static_cast<int>(mac_len));

@@ -17,6 +17,10 @@ bool parse_okx_timestamp(std::string_view ts, std::int64_t& unix_ms);
 
 std::string okx_sign(std::string_view secret, std::string_view prehash);
 
+// HMAC-SHA256 with a cached keyed context per key: the raw 32 bytes, or lowercase hex.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
 inline std::string okx_prehash(std::string_view ts, std::string_view method,
                                std::string_view target, std::string_view body) {
   std::string s;

@@ -26,11 +26,25 @@ void Book::unindex(VenueBook& vb, const Rfq& r) {
   }
 }
 
+std::uint64_t Book::listen(Listener listener) {
+  listeners_.emplace_back(next_listener_, std::move(listener));
+  return next_listener_++;
+}
+
+void Book::unlisten(std::uint64_t id) {
+  std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
+}
+
+void Book::notify(const Rfq& r, std::string_view previous) const {
+  for (const auto& [id, fn] : listeners_) fn(r, previous);
+}
+
 std::string Book::upsert(Rfq rfq) {
   VenueBook& vb = venues_[rfq.venue];
   std::string previous;
   auto it = vb.rfqs.find(rfq.id);
-  if (it != vb.rfqs.end()) {
+  const bool known = it != vb.rfqs.end();
+  if (known) {
     previous = it->second.state;
     unindex(vb, it->second);
     it->second = std::move(rfq);
@@ -39,10 +53,12 @@ std::string Book::upsert(Rfq rfq) {
     it = vb.rfqs.emplace(std::move(id), std::move(rfq)).first;
   }
   index(vb, it->second);
+  if (!known || previous != it->second.state) notify(it->second, previous);
   return previous;
 }
 
-void Book::replace_active(std::string_view venue, std::vector<Rfq> snapshot) {
+void Book::replace_active(std::string_view venue, std::vector<Rfq> snapshot,
+                          std::int64_t taken_at_ms) {
   std::unordered_set<std::string> seen;
   for (auto& r : snapshot) {
     r.venue = std::string(venue);  // the snapshot speaks for this venue only
@@ -53,7 +69,7 @@ void Book::replace_active(std::string_view venue, std::vector<Rfq> snapshot) {
   if (vit == venues_.end()) return;
   VenueBook& vb = vit->second;
   for (auto it = vb.rfqs.begin(); it != vb.rfqs.end();) {
-    if (is_active(it->second) && !seen.count(it->first)) {
+    if (is_active(it->second) && it->second.created_ms < taken_at_ms && !seen.count(it->first)) {
       unindex(vb, it->second);
       it = vb.rfqs.erase(it);
     } else {
@@ -78,9 +94,13 @@ bool Book::set_state(std::string_view venue, std::string_view id, std::string_vi
                      std::string_view state, std::string_view raw_state) {
   Rfq* r = find_mut(venue, id, client_id);
   if (r == nullptr) return false;
+  if (r->state == state) return true;  // nothing new (and a confirmed state stays confirmed)
   const bool was_active = is_active(*r);
+  std::string previous;
+  if (!listeners_.empty()) previous = r->state;
   r->state.assign(state);
   r->raw_state.assign(raw_state);
+  r->confirmed = false;
   const bool now_active = is_active(*r);
   if (was_active && !now_active) {
     --active_;  // its expiry entry stays until it is past expiry (see by_expiry_)
@@ -88,6 +108,7 @@ bool Book::set_state(std::string_view venue, std::string_view id, std::string_vi
     ++active_;
     by_expiry_.emplace(r->expires_ms, r);
   }
+  if (!listeners_.empty()) notify(*r, previous);
   return true;
 }
 
@@ -112,7 +133,10 @@ std::vector<const Rfq*> Book::open(const OpenQuery& q, std::int64_t now_ms) {
     auto* r = const_cast<Rfq*>(it->second);  // the book owns it; the index only points
     if (is_active(*r)) {
       r->state = "expired";
+      r->raw_state = "expired";
+      r->confirmed = false;
       --active_;
+      notify(*r, "active");
     }
   }
   by_expiry_.erase(by_expiry_.begin(), first_live);

@@ -3,6 +3,7 @@
 // ones so "what expires within N ms" costs O(matches), not O(book).
 
 #include <cstdint>
+#include <climits>
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,13 +25,24 @@ struct OpenQuery {
 
 class Book {
  public:
+  // Called synchronously after every state change the book makes: an RFQ it did not know
+  // (previous ""), a new state from upsert or set_state, and expiry applied by open().
+  // Listeners must not change the book or its listeners; they copy what they need and defer.
+  using Listener = std::function<void(const Rfq& rfq, std::string_view previous_state)>;
+  std::uint64_t listen(Listener listener);
+  void unlisten(std::uint64_t id);  // unknown ids are ignored
+
   // Inserts or replaces by (venue, id); returns the previous state ("" when new).
   std::string upsert(Rfq rfq);
   // Replaces one venue's active set with a snapshot: active RFQs missing from it are dropped
-  // (they ended while we were not looking).
-  void replace_active(std::string_view venue, std::vector<Rfq> snapshot);
-  // Sets the state of a known RFQ (by id, or by client id when id is empty). Returns false
-  // when the book does not know it. On the cancel path: no tree operation, no allocation.
+  // (they ended while we were not looking), except those created at or after
+  // `taken_at_ms` (venue time the snapshot began): a feed may have reported them since.
+  void replace_active(std::string_view venue, std::vector<Rfq> snapshot,
+                      std::int64_t taken_at_ms = INT64_MAX);
+  // Sets the state of a known RFQ (by id, or by client id when id is empty), as the engine
+  // infers it (confirmed = false; a state the feed already reported is left as it is).
+  // Returns false when the book does not know it. On the cancel path: no tree operation, and
+  // no allocation unless a listener is registered.
   bool set_state(std::string_view venue, std::string_view id, std::string_view client_id,
                  std::string_view state, std::string_view raw_state);
   const Rfq* find(std::string_view venue, std::string_view id) const;
@@ -61,6 +73,7 @@ class Book {
   Rfq* find_mut(std::string_view venue, std::string_view id, std::string_view client_id);
   void index(VenueBook& vb, Rfq& r);
   void unindex(VenueBook& vb, const Rfq& r);
+  void notify(const Rfq& r, std::string_view previous) const;
 
   std::map<std::string, VenueBook, std::less<>> venues_;
   // Entries are added when an RFQ becomes active and removed when it is replaced or dropped;
@@ -68,6 +81,8 @@ class Book {
   // skips it and prunes what has expired), so set_state never touches the tree.
   std::set<ExpiryKey> by_expiry_;
   std::size_t active_ = 0;
+  std::vector<std::pair<std::uint64_t, Listener>> listeners_;
+  std::uint64_t next_listener_ = 1;
 };
 
 }  // namespace rfq

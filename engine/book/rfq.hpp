@@ -23,6 +23,10 @@ struct Rfq {
   std::int64_t created_ms = 0;
   std::int64_t expires_ms = 0;
   std::vector<RfqLeg> legs;
+  // The venue itself reported this state (a feed push or a snapshot listing), as opposed to
+  // the engine inferring it from an accepted cancel or from the clock passing expires_ms.
+  // confirm = true on a cancel waits for a confirmed terminal state.
+  bool confirmed = false;
 };
 
 }  // namespace rfq

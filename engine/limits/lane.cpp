@@ -1,22 +1,31 @@
 #include "engine/limits/lane.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "engine/core/error.hpp"
 
 namespace rfq {
 
-Lane::Lane(Clock& clock, std::string name, WindowLimit limit)
-    : clock_(clock), name_(std::move(name)), limit_(limit) {}
+Lane::Lane(Clock& clock, std::string name, WindowLimit limit, std::size_t reserve)
+    : clock_(clock), name_(std::move(name)), limit_(limit), reserve_(reserve) {
+  if (reserve_ >= limit_.count()) {
+    throw std::invalid_argument("lane " + name_ + ": reserve " + std::to_string(reserve_) +
+                                " must be below the limit count " + std::to_string(limit_.count()));
+  }
+}
 
-SteadyTime Lane::project_slot(SteadyTime now) const {
+SteadyTime Lane::slot_after(SteadyTime now, bool urgent, std::size_t ahead) const {
   SteadyTime slot = std::max(now, closed_until_);
+  // A normal request sees a window of count - reserve slots, filled by every send.
+  const std::size_t cap = urgent ? limit_.count() : limit_.count() - reserve_;
   const auto& sent = limit_.history();
-  const std::size_t total = sent.size() + projected_.size();
-  if (total >= limit_.count()) {
-    // The request count() places back in (past sends + projected sends) bounds this one.
-    const std::size_t i = total - limit_.count();
+  const std::size_t total = sent.size() + ahead;
+  if (total >= cap) {
+    // The request cap places back in (past sends + projected sends) bounds this one.
+    const std::size_t i = total - cap;
     const SteadyTime base = i < sent.size() ? sent[i] : projected_[i - sent.size()];
     slot = std::max(slot, base + limit_.window());
   }
@@ -34,7 +43,7 @@ void Lane::submit(SteadyTime deadline, Release release, bool urgent) {
     pump();
     return;
   }
-  const SteadyTime slot = project_slot(clock_.steady_now());
+  const SteadyTime slot = project_slot(clock_.steady_now(), urgent);
   if (slot > deadline) {
     ++expired_;
     release(make_error_code(Errc::rate_limited));
@@ -52,7 +61,7 @@ void Lane::reproject() {
   projected_.clear();
   std::vector<Release> failed;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    const SteadyTime slot = project_slot(now);
+    const SteadyTime slot = project_slot(now, it->urgent);
     if (slot > it->deadline) {
       failed.push_back(std::move(it->release));
       it = queue_.erase(it);
@@ -85,12 +94,17 @@ std::size_t Lane::remaining() const {
   return now < closed_until_ ? 0 : limit_.remaining(now);
 }
 
+std::size_t Lane::remaining_normal() const {
+  const std::size_t all = remaining();
+  return all > reserve_ ? all - reserve_ : 0;
+}
+
 void Lane::pump() {
   timer_.cancel();
   while (!queue_.empty()) {
     const auto now = clock_.steady_now();
-    const auto slot = std::max(limit_.next_free(now), closed_until_);
     Item& front = queue_.front();
+    const auto slot = slot_after(now, front.urgent, 0);
     if (slot > front.deadline) {
       // Its turn comes too late: fail now rather than send a request nobody waits for.
       auto release = std::move(front.release);

@@ -193,7 +193,7 @@ struct WsClient::Impl : std::enable_shared_from_this<Impl> {
                         std::chrono::duration_cast<Millis>(quiet).count());
         return self->close_socket();
       }
-      if (quiet >= self->opt.ping_after && !self->ping_sent) {
+      if (quiet >= self->opt.ping_after && !self->ping_sent && !self->opt.ping_text.empty()) {
         self->ping_sent = true;
         self->enqueue(self->opt.ping_text);
       }

@@ -29,7 +29,7 @@ struct WsClientOptions {
   Millis connect_timeout{10000};
   Millis ping_after{20000};    // send a ping when nothing was received for this long
   Millis pong_timeout{10000};  // then reconnect if still nothing arrived
-  std::string ping_text = "ping";
+  std::string ping_text = "ping";  // "": send nothing, only watch for silence (Deribit heartbeats)
   std::string pong_text = "pong";  // consumed, never handed to on_text
   Millis backoff_initial{250};
   Millis backoff_max{30000};

@@ -100,6 +100,7 @@ constexpr std::int64_t kOptionRfqLifetimeMs = 600000;  // all legs options: 10 m
 constexpr std::int64_t kOtherRfqLifetimeMs = 120000;   // otherwise: 2 min
 constexpr std::int64_t kMaxFaultDelayMs = 600000;
 constexpr std::string_view kWsFaultEndpoint = "ws";
+constexpr std::string_view kWsPushFaultEndpoint = "ws-push";
 constexpr std::size_t kSprdMassCancelLimit = 5;  // per 2 s and API key (PROTOCOLS.md §4)
 constexpr std::chrono::seconds kSprdMassCancelWindow{2};
 constexpr std::string_view kTraderCode = "RFQDSIM";
@@ -452,14 +453,22 @@ void OkxSim::inject(OkxFault fault) {
   if (fault.delay_ms < 0 || fault.delay_ms > kMaxFaultDelayMs) {
     throw std::invalid_argument("okx sim: fault delay_ms must be within 0..600000");
   }
-  if (fault.kind == FaultKind::ws_close) {
+  if (fault.endpoint == kWsPushFaultEndpoint) {
+    if (fault.kind != FaultKind::delay && fault.kind != FaultKind::drop) {
+      throw std::invalid_argument("okx sim: a 'ws-push' fault is delay or drop, not " +
+                                  std::string(to_string(fault.kind)));
+    }
+  } else if (fault.kind == FaultKind::ws_close) {
     if (fault.endpoint.empty()) fault.endpoint = kWsFaultEndpoint;
     if (fault.endpoint != kWsFaultEndpoint) {
       throw std::invalid_argument("okx sim: a ws_close fault takes endpoint 'ws', not '" +
                                   fault.endpoint + "'");
     }
   } else if (!fault.endpoint.empty() && !is_endpoint(fault.endpoint)) {
-    throw std::invalid_argument("okx sim: no endpoint named '" + fault.endpoint + "'");
+    std::string known;
+    for (const auto& route : routes()) known += std::string(route.endpoint) + ", ";
+    throw std::invalid_argument("okx sim: no endpoint named '" + fault.endpoint + "' (" + known +
+                                "ws for ws_close, ws-push for rfqs pushes)");
   }
   faults_.push_back(std::move(fault));
 }
@@ -467,10 +476,24 @@ void OkxSim::inject(OkxFault fault) {
 bool OkxSim::take_ws_close() {
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->kind != FaultKind::ws_close) continue;
-    if (--it->count == 0) faults_.erase(it);
+    take_unit(it);
     return true;
   }
   return false;
+}
+
+std::optional<OkxFault> OkxSim::take_push_fault() {
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (it->endpoint == kWsPushFaultEndpoint) return take_unit(it);
+  }
+  return std::nullopt;
+}
+
+OkxFault OkxSim::take_unit(std::deque<OkxFault>::iterator it) {
+  OkxFault taken = *it;
+  taken.count = 1;
+  if (--it->count == 0) faults_.erase(it);
+  return taken;
 }
 
 std::size_t OkxSim::pending_faults() const {
@@ -486,15 +509,13 @@ bool OkxSim::is_endpoint(std::string_view endpoint) {
 }
 
 // One unit of the first queued fault for this endpoint ("" in a fault matches every request).
-// ws_close faults belong to WebSocket messages (take_ws_close), never to HTTP requests.
+// ws_close faults belong to WebSocket messages (take_ws_close) and ws-push faults to rfqs pushes
+// (take_push_fault), never to HTTP requests.
 std::optional<OkxFault> OkxSim::take_fault(std::string_view endpoint) {
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (it->kind == FaultKind::ws_close) continue;
+    if (it->kind == FaultKind::ws_close || it->endpoint == kWsPushFaultEndpoint) continue;
     if (!it->endpoint.empty() && it->endpoint != endpoint) continue;
-    OkxFault taken = *it;
-    taken.count = 1;
-    if (--it->count == 0) faults_.erase(it);
-    return taken;
+    return take_unit(it);
   }
   return std::nullopt;
 }

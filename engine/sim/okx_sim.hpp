@@ -14,14 +14,14 @@
 //   GET  /api/v5/rfq/rfqs                    2 / 2 s
 //
 // The business WebSocket (/ws/v5/business, okx_ws_sim.hpp) runs on this model too: its sessions
-// watch RFQ state changes through on_rfq_change(), share the sprd-mass-cancel limit per API key
-// and take ws_close faults.
+// watch RFQ state changes through on_rfq_change(), share the sprd-mass-cancel limit per API key,
+// take ws_close faults and, for each rfqs push, ws-push faults.
 //
 // Test hooks beside the protocol: fill() moves an RFQ to `filled` as if a quote had been
 // executed; inject() queues faults (delay, 503 unavailable, dropped connection, WebSocket
-// close) for the next matching requests; tick() applies due expiries now. The model only decides:
-// SimHttpReply::delay_ms / drop tell the server what to do with the socket, and the in-process
-// world may honour them its own way.
+// close, held back or lost rfqs push) for the next matching requests; tick() applies due expiries
+// now. The model only decides: SimHttpReply::delay_ms / drop tell the server what to do with the
+// socket, and the in-process world may honour them its own way.
 //
 // ---- Sim control API (SimServer, same port, loopback only, never part of OKX) ----------------
 // Unauthenticated, only under /sim/, JSON in and out; Content-Type is not checked (curl -d
@@ -43,7 +43,10 @@
 //       "delay" | "unavailable" | "drop" | "ws_close" (required); count >= 1 (default 1);
 //       delay_ms 0..600000 (default 0). ws_close takes endpoint "ws" or none: each of the next
 //       `count` WebSocket messages closes its connection with 1011 instead of being answered.
-//       -> 200 {"pending_faults":<requests and WebSocket messages still to be faulted>}
+//       Endpoint "ws-push" (kind delay or drop only) hits the next `count` rfqs push frames, one
+//       per push per subscribed connection: drop loses it (the connection stays open), delay
+//       holds it back delay_ms and later pushes on that connection wait behind it.
+//       -> 200 {"pending_faults":<requests, WebSocket messages and pushes still to be faulted>}
 //   GET  /sim/rfqs
 //       -> 200 {"rfqs":[{"rfq_id","cl_rfq_id","tag","state","c_time_ms","u_time_ms",
 //                        "valid_until_ms","legs":[{"inst_id","side","sz"}]}, ...]} oldest first,
@@ -121,11 +124,14 @@ struct SimRfq {
 
 // A fault queued by inject(). Faults apply in injection order: a request takes one unit of the
 // first queued fault whose endpoint matches it, and a fault is gone after `count` requests.
+// Endpoint "ws-push" faults hit rfqs push frames instead (OkxWsSession): delay or drop only.
 enum class FaultKind {
-  delay,        // processed normally; the answer is held back delay_ms
+  delay,        // processed normally; the answer is held back delay_ms (a ws-push: the push,
+                // and the connection's later pushes behind it, in order)
   unavailable,  // not processed: HTTP 503 {"code":"50001","msg":"Service temporarily
                 // unavailable. Please try again later.","data":[]}
-  drop,         // not processed: the connection is closed without an answer
+  drop,         // not processed: the connection is closed without an answer (a ws-push: the
+                // push is never sent, the connection stays open)
   ws_close,     // WebSocket only (endpoint "ws"): the message is not processed and its
                 // connection is closed with 1011
 };
@@ -137,7 +143,8 @@ std::optional<FaultKind> fault_kind_from(std::string_view name);  // inverse; nu
 struct OkxFault {
   // Endpoint name as journaled: "cancel-rfq", "cancel-batch-rfqs", "cancel-all-rfqs", "rfqs",
   // "time"; "" = any request handle() receives (unknown paths included). A ws_close fault's
-  // endpoint is "ws" ("" is taken as "ws"); HTTP requests never take it.
+  // endpoint is "ws" ("" is taken as "ws"); "ws-push" is one rfqs push frame sent to one
+  // connection (delay or drop). HTTP requests never take either.
   std::string endpoint;
   FaultKind kind = FaultKind::unavailable;
   std::int64_t delay_ms = 0;  // delay only, 0..600000
@@ -181,12 +188,15 @@ class OkxSim {
   // Queues a fault for the next `fault.count` requests matching `fault.endpoint`. Throws
   // std::invalid_argument for count < 1, delay_ms outside 0..600000 or an unknown endpoint (a
   // typo would otherwise never match and silently do nothing; "ws" is the only endpoint of a
-  // ws_close fault and no other kind's).
+  // ws_close fault and no other kind's; "ws-push" takes only delay and drop).
   void inject(OkxFault fault);
-  // Requests still to be faulted (sum of the queued faults' remaining counts).
+  // Requests, WebSocket messages and pushes still to be faulted (sum of remaining counts).
   std::size_t pending_faults() const;
   // For OkxWsSession: takes one unit of the first queued ws_close fault; false when none.
   bool take_ws_close();
+  // For OkxWsSession, once per rfqs push frame it is about to send: one unit of the first
+  // queued "ws-push" fault (kind delay or drop, count 1); nullopt when none.
+  std::optional<OkxFault> take_push_fault();
 
   // Observers see every RFQ state change the model makes: created (active), canceled, expired,
   // filled (and failed, once something fails RFQs; pending_fill is never reported, as OKX never
@@ -232,6 +242,8 @@ class OkxSim {
   Answer dispatch(const SimHttpRequest& request, const detail::OkxRoute* route);
   bool within_limit(const detail::OkxRoute& route);
   std::optional<OkxFault> take_fault(std::string_view endpoint);
+  // One unit of *it (count 1 in the copy returned); the fault is gone when none is left.
+  OkxFault take_unit(std::deque<OkxFault>::iterator it);
   Answer on_public_time(const SimHttpRequest& request);
   Answer on_get_rfqs(const SimHttpRequest& request);
   // okx_sim_cancel.cpp

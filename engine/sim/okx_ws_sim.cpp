@@ -329,14 +329,40 @@ std::string OkxWsSession::mass_cancel_reply(const Request& req, std::string_view
   return std::string(code);
 }
 
+// A ws-push fault strikes between OKX and this connection, like a gateway that loses or holds
+// a frame: the RFQ's state has changed either way.
 void OkxWsSession::push_rfq(const SimRfq& rfq) {
+  const auto fault = okx_.take_push_fault();
+  if (fault) record_push(rfq, *fault);
+  if (fault && fault->kind == FaultKind::drop) return;
   json::object arg;
   arg["channel"] = kRfqsChannel;
   arg["uid"] = okx_.options().uid;
   json::object o;
   o["arg"] = std::move(arg);
   o["data"] = json::array{detail::rfq_item(rfq)};
-  send(json::serialize(o));
+  auto text = json::serialize(o);
+  if (fault) return hold_push(std::move(text), fault->delay_ms);
+  if (held_.empty()) return send(std::move(text));
+  held_.push_back({std::move(text), TimerHandle()});  // keeps its place behind a held push
+}
+
+// `this` in the timer callback is safe: held_ owns the handle, so the callback cannot outlive
+// the session or a close() that cleared the queue.
+void OkxWsSession::hold_push(std::string text, std::int64_t delay_ms) {
+  auto timer = okx_.clock().schedule(Millis(delay_ms), [this] { release_pushes(); });
+  held_.push_back({std::move(text), std::move(timer)});
+}
+
+// Sends the queue's head while it is no longer held. A timer is inactive from the moment its
+// callback starts, so the push whose timer fired goes out, then those queued behind it, up to
+// the next push still held.
+void OkxWsSession::release_pushes() {
+  while (!held_.empty() && !held_.front().timer.active()) {
+    auto text = std::move(held_.front().text);
+    held_.pop_front();
+    send(std::move(text));
+  }
 }
 
 void OkxWsSession::send(std::string text) {
@@ -347,6 +373,7 @@ void OkxWsSession::close(int code, std::string reason) {
   if (closed_) return;
   closed_ = true;
   stop_watching();
+  held_.clear();  // held pushes die with the connection; their timers are cancelled
   log::get("sim")->debug("okx ws {}: close {} {}", conn_id_, code, reason);
   close_(code, std::move(reason));
 }
@@ -370,6 +397,22 @@ void OkxWsSession::record(const Request& req, std::string_view code, bool fault)
   okx_.journal().append(std::move(entry));
   log::get("sim")->debug("okx ws {} {} -> code={}{}", conn_id_, req.endpoint, code,
                          fault ? " fault=ws_close" : "");
+}
+
+void OkxWsSession::record_push(const SimRfq& rfq, const OkxFault& fault) {
+  json::object entry;
+  entry["ts_ms"] = okx_.clock().now_ms();
+  entry["venue"] = "okx_ws";
+  entry["conn_id"] = conn_id_;
+  entry["endpoint"] = "push";
+  entry["channel"] = kRfqsChannel;
+  entry["rfq_id"] = rfq.rfq_id;
+  entry["state"] = rfq.state;
+  entry["fault"] = to_string(fault.kind);
+  if (fault.kind == FaultKind::delay) entry["delay_ms"] = fault.delay_ms;
+  okx_.journal().append(std::move(entry));
+  log::get("sim")->debug("okx ws {} push rfq {} {} fault={}", conn_id_, rfq.rfq_id, rfq.state,
+                         to_string(fault.kind));
 }
 
 }  // namespace rfq::sim

@@ -32,13 +32,24 @@
 // than 30 s; 1011 when an injected ws_close fault takes the message (it is not answered).
 // After a close the session ignores everything and sends nothing more.
 //
+// Push faults: each rfqs push frame takes one unit of a queued "ws-push" fault, if any (so one
+// fault unit per push per subscribed connection). drop: the push is never sent, the connection
+// stays open. delay: the push is held back delay_ms on the OkxSim's Clock, and the connection's
+// later pushes queue behind it and go out in order once it is released (a slow gateway keeps
+// order); answers to client messages are not held. Pushes still held when the session closes or
+// is destroyed are discarded.
+//
 // Journal: one entry per client message, "venue":"okx_ws", "conn_id", "endpoint" (the op,
 // "ping", or "invalid" for text with no string op), "id" when sent, "body" (the text, except for
 // login and unparsed text, which may hold credentials), "code" (the answer's code, "" for pong
-// and faults) and "fault":"ws_close" when one applied. Never a sign or passphrase.
+// and faults) and "fault":"ws_close" when one applied. Never a sign or passphrase. A faulted
+// push is one entry too, when it is faulted: "venue":"okx_ws", "conn_id", "endpoint":"push",
+// "channel":"rfqs", "rfq_id", "state", "fault":"delay" (with "delay_ms") or "drop". Pushes sent
+// without a fault are not journaled.
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <set>
@@ -54,6 +65,7 @@ class object;
 namespace rfq::sim {
 
 class OkxSim;
+struct OkxFault;
 struct SimRfq;
 
 inline constexpr std::string_view kOkxBusinessWsPath = "/ws/v5/business";
@@ -101,10 +113,20 @@ class OkxWsSession {
   std::string invalid_request(const Request& req);
   std::string mass_cancel_reply(const Request& req, std::string_view code, std::string_view msg);
   void push_rfq(const SimRfq& rfq);
+  void hold_push(std::string text, std::int64_t delay_ms);
+  void release_pushes();
   void send(std::string text);
   void close(int code, std::string reason);
   void stop_watching();
   void record(const Request& req, std::string_view code, bool fault);
+  void record_push(const SimRfq& rfq, const OkxFault& fault);
+
+  // An rfqs push that may not go out yet: held back by a ws-push delay fault (its timer still
+  // active), or released but queued behind one that is.
+  struct HeldPush {
+    std::string text;
+    TimerHandle timer;  // inactive once it fired; never active for a push queued behind
+  };
 
   OkxSim& okx_;
   SendFn send_;
@@ -115,6 +137,9 @@ class OkxWsSession {
   bool closed_ = false;
   std::set<std::string, std::less<>> channels_;
   std::optional<std::uint64_t> observer_;  // registered while subscribed to rfqs
+  // Oldest first. Owning the timers is what makes their callbacks' `this` safe: destroying a
+  // TimerHandle (close() clears the queue, the destructor drops it) means it never fires.
+  std::deque<HeldPush> held_;
 };
 
 }  // namespace rfq::sim

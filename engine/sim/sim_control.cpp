@@ -174,13 +174,17 @@ ControlAnswer post_fault(OkxSim& okx, const json::object& params) {
   if (auto e = int_field(params, "count", 1, 1000000, count)) return bad_request(*e);
   if (auto e = int_field(params, "delay_ms", 0, 600000, fault.delay_ms)) return bad_request(*e);
   const auto parsed = fault_kind_from(kind);
-  if (!parsed) return bad_request("kind must be delay, unavailable, drop or ws_close");
+  if (!parsed) {
+    return bad_request(
+        "kind must be delay, unavailable, drop or ws_close (endpoint ws-push: delay or drop)");
+  }
   fault.kind = *parsed;
   fault.count = static_cast<int>(count);
   try {
     okx.inject(std::move(fault));
   } catch (const std::invalid_argument& e) {
-    return bad_request(e.what());  // an unknown endpoint name, or ws_close off "ws"
+    // An unknown endpoint name, ws_close off "ws", or a ws-push fault other than delay/drop.
+    return bad_request(e.what());
   }
   return ok(json::object{{"pending_faults", okx.pending_faults()}});
 }

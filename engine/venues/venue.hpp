@@ -27,6 +27,8 @@ struct CancelRequest {
   SteadyTime entered{};   // when the script called (engine overhead metric); optional
   Nanos queued{0};        // filled in by the venue: waiting for a rate slot or a connection
   std::uint64_t correlation = 0;  // set by the engine; on every log line of this request
+  // Succeed only once the venue's state feed shows the RFQ canceled (within timeout).
+  bool confirm = false;
 };
 
 struct CancelResult {
@@ -50,6 +52,7 @@ struct BatchRequest {
   Millis timeout{5000};  // the whole batch: every chunk must go out before it
   bool urgent = false;   // ahead of every request queued in its pacing lane (scoped cancel-all)
   std::uint64_t correlation = 0;
+  bool confirm = false;  // an accepted item counts as canceled once the feed shows it so
 };
 
 struct BatchItemResult {
@@ -74,6 +77,7 @@ struct CancelAllRequest {
   Millis timeout{5000};
   std::string spread_id;  // okx_spread only; empty: every spread
   std::uint64_t correlation = 0;
+  bool confirm = false;  // wait until the feed shows every RFQ it covered in a final state
 };
 
 struct CancelAllResult {
@@ -149,6 +153,18 @@ class Venue {
   // misuse message ("bad argument 'client_id' (...)") scripts see raised.
   virtual std::string check(const CancelRequest& req) const = 0;
   virtual std::string check_batch(const BatchRequest& req) const = 0;
+  virtual std::string check_all(const CancelAllRequest& req) const {
+    return req.confirm && !can_confirm() ? confirm_misuse() : std::string();
+  }
+  // Whether `confirm = true` is available: the venue has a state feed that reports cancels.
+  virtual bool can_confirm() const { return false; }
+
+ protected:
+  std::string confirm_misuse() const {
+    return "bad argument 'confirm' (venue " + std::string(name()) +
+           " has no state feed that reports cancels" +
+           (name() == "okx" ? ": set venues.okx.business_ws)" : ")");
+  }
 
  protected:
   virtual void do_start(StartHandler handler) = 0;

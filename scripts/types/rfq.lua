@@ -1,24 +1,24 @@
 ---@meta rfq
 
 --- LuaLS annotations for the `rfq` module as rfqd registers it (bindings/modules/rfq_module.cpp,
---- bindings/modules/rfq_bulk.cpp).
+--- bindings/modules/rfq_bulk.cpp, bindings/modules/rfq_events.cpp).
 --- Reference: docs/lua-api.md. A unit test (tests/unit/bindings/annotations_test.cpp) fails when
 --- a registered function and its declaration here drift apart: add or remove both together.
 ---
 --- Misuse (wrong types, bad ids, unknown venue or option, a yielding call where it cannot
 --- yield) raises `"file:line: rfq.fn: ..."`. Operational failure returns `nil, message, code`
 --- (rfq.cancel_batch reports per RFQ, rfq.cancel_all per venue: see their entries).
---- Functions marked "Yields" must run inside a task: the policy's main chunk, a timer callback
---- or an `rfq.spawn` function, not a coroutine the script created.
+--- Functions marked "Yields" must run inside a task: the policy's main chunk, a timer callback,
+--- an `rfq.spawn` function or an `rfq.on` handler, not a coroutine the script created.
 
 --- Stable failure codes (closed list).
 ---@alias rfq.Code
 ---| "UNKNOWN_RFQ"       # OKX 70000: no such RFQ
----| "NOT_CANCELABLE"    # OKX 70200: the RFQ is not active
+---| "NOT_CANCELABLE"    # OKX 70200: the RFQ is not active; confirm: the feed shows it filled/expired/failed
 ---| "NOTHING_TO_CANCEL" # OKX 70207 / no RFQ matches: rfq.cancel_all counts it as ok
 ---| "RATE_LIMITED"      # no pacing slot before the deadline (not sent); OKX 50011/50061; HTTP 429
----| "TIMEOUT"           # deadline passed in flight; OKX 50004 (outcome unknown)
----| "DISCONNECTED"      # connection or TLS failure; venue stopped
+---| "TIMEOUT"           # deadline passed in flight; OKX 50004 (outcome unknown); confirm: cancel not shown in time
+---| "DISCONNECTED"      # connection or TLS failure; venue stopped; confirm: the rfqs feed is not delivering
 ---| "AUTH"              # OKX 501xx; HTTP 401
 ---| "UNAVAILABLE"       # OKX 50001/50013/50026/70208; HTTP 5xx; unreadable reply; DNS
 ---| "REJECTED"          # any other venue refusal
@@ -32,13 +32,13 @@
 ---@field side "buy"|"sell"
 ---@field size string Size as the venue's decimal text, unchanged.
 
---- An RFQ from the book (`rfq.open`).
+--- An RFQ from the book (`rfq.open`, and the `r` of an `rfq.on("rfq")` handler).
 ---@class rfq.Rfq
 ---@field venue string "okx".
 ---@field id string Venue RFQ id (decimal text).
 ---@field client_id? string OKX clRfqId; absent when the RFQ has none.
----@field state rfq.State Always "active" in `rfq.open` results.
----@field raw_state string The venue's own state word.
+---@field state rfq.State Always "active" in `rfq.open` results; the new state in an `rfq.on` event.
+---@field raw_state string The venue's own state word ("canceled"/"expired" when the book set it itself).
 ---@field label? string OKX tag; absent when empty.
 ---@field created_ms integer Creation time, Unix ms.
 ---@field expires_ms integer Expiry (OKX validUntil), Unix ms.
@@ -49,29 +49,31 @@
 ---@field venue string
 ---@field id string The venue's rfqId (echoed by the venue, else the id that was sent).
 ---@field client_id? string clRfqId when known.
----@field state "canceled" The venue accepted the cancel (OKX sCode "0").
+---@field state "canceled" The venue accepted the cancel (OKX sCode "0"); with confirm, the rfqs channel showed it canceled.
 ---@field venue_code string "0".
 ---@field latency_us integer Request written to answer parsed, microseconds.
 
 --- Argument of `rfq.cancel`.
 ---@class rfq.CancelRequest
----@field venue string A configured venue; only "okx" exists in this version.
+---@field venue string A configured venue; only "okx" has rfq.cancel in this version.
 ---@field id? string|integer OKX rfqId (decimal digits). Wins over client_id when both are set.
 ---@field client_id? string OKX clRfqId: 1-32 ASCII letters or digits.
----@field timeout_ms? integer Deadline for queueing + round trip; default: config `timeout_ms`.
+---@field timeout_ms? integer Deadline for queueing + round trip (+ confirmation); default: config `timeout_ms`.
+---@field confirm? boolean Succeed only once the rfqs channel shows the RFQ canceled (needs venues.okx.business_ws; raises without it).
 
 --- Argument of `rfq.cancel_batch`. `ids` wins over `client_ids` (even an empty `ids`).
 ---@class rfq.BatchRequest
----@field venue string A configured venue; only "okx" exists in this version.
+---@field venue string A configured venue; only "okx" has rfq.cancel_batch in this version.
 ---@field ids? (string|integer)[] OKX rfqIds (decimal digits). Non-empty.
 ---@field client_ids? (string|integer)[] OKX clRfqIds (1-32 ASCII letters or digits); read only without `ids`.
----@field timeout_ms? integer Deadline for the whole batch (every request paced and sent); default: config `timeout_ms`.
+---@field timeout_ms? integer Deadline for the whole batch (every request paced and sent, + confirmation); default: config `timeout_ms`.
+---@field confirm? boolean An accepted item is ok only once the rfqs channel shows it canceled (needs venues.okx.business_ws; raises without it).
 
 --- One entry of `rfq.cancel_batch`'s results, at the position of its id in the input.
 ---@class rfq.BatchItem
 ---@field id? string The rfqId given or echoed by the venue; absent when unknown.
 ---@field client_id? string The clRfqId given or echoed by the venue; absent when unknown or empty.
----@field ok boolean The venue accepted the cancel (item sCode "0").
+---@field ok boolean The venue accepted the cancel (item sCode "0"); with confirm, and the rfqs channel showed it canceled.
 ---@field code? rfq.Code When ok is false.
 ---@field err? string When ok is false: the venue's sMsg/msg or ours.
 ---@field venue_code? string Item sCode, or the request's code when the request failed as a whole; absent when nothing came back.
@@ -89,16 +91,18 @@
 ---@class rfq.CancelAllOptions
 ---@field venue? string A configured venue; required with `where`.
 ---@field where? { client_id_prefix?: string, label_prefix?: string, ids?: (string|integer)[] }|fun(r: rfq.Rfq): any
----@field spread_id? string For okx_spread (not in this version); ignored by okx.
+---@field spread_id? string Only for venue okx_spread: the spread whose orders are cancelled (raises with any other venue).
 ---@field timeout_ms? integer Deadline per venue; default: config `timeout_ms`.
+---@field confirm? boolean Succeed only once the venue's state feed shows the cancels. A named venue without such a feed raises; the kill switch confirms where it can.
 
 --- The outcome of `rfq.cancel_all` for one venue.
 ---@class rfq.VenueOutcome
 ---@field ok boolean Succeeded, or nothing to cancel (code "NOTHING_TO_CANCEL").
 ---@field code? rfq.Code Present unless a plain success (so also with NOTHING_TO_CANCEL).
 ---@field err? string Present with code.
----@field canceled? integer RFQs marked canceled (account-wide: those the book knew as active; 0 for NOTHING_TO_CANCEL; absent when the cancel-all failed). Scoped: RFQs cancelled.
+---@field canceled? integer RFQs marked canceled (account-wide: those the book knew as active; with confirm, those the rfqs channel showed canceled; 0 for NOTHING_TO_CANCEL; absent when the cancel-all request failed). Scoped: RFQs cancelled (confirmed, with confirm).
 ---@field failed? integer Scoped only, when > 0: matching RFQs whose cancel failed.
+---@field confirmed? boolean true when confirm = true was applied on this venue and the outcome is ok; absent otherwise.
 
 --- Result of `rfq.cancel_all`.
 ---@class rfq.CancelAllSummary
@@ -125,6 +129,14 @@ local Timer = {}
 --- Anywhere; does not yield.
 function Timer:cancel() end
 
+--- A subscription from `rfq.on`. Dropping it does not stop the handler.
+---@class rfq.Subscription
+local Subscription = {}
+
+--- Stops further events for this handler; tasks already started for earlier events run on.
+--- Idempotent. Anywhere; does not yield.
+function Subscription:cancel() end
+
 --- A task from `rfq.spawn`.
 ---@class rfq.Task
 local Task = {}
@@ -140,11 +152,14 @@ function Task:wait() end
 ---@class rfq
 rfq = {}
 
---- Cancels one RFQ. Yields until the venue answered or the deadline passed.
+--- Cancels one RFQ. Yields until the venue answered or the deadline passed (with
+--- `confirm = true`: until the rfqs channel shows the RFQ canceled; an accepted cancel it does
+--- not confirm fails TIMEOUT, DISCONNECTED or NOT_CANCELABLE with venue_code "0").
 --- Yields: call it inside a task.
 ---
 --- ```lua
 --- local res, err, code = rfq.cancel{ venue = "okx", id = "22535" }
+--- local res2 = rfq.cancel{ venue = "okx", client_id = "desk7rfq42", confirm = true }
 --- ```
 ---@param req rfq.CancelRequest
 ---@return rfq.CancelResult|nil res
@@ -170,11 +185,14 @@ function rfq.cancel_batch(req) end
 --- Cancels every active RFQ: of every configured venue at once (no `venue`: the kill switch), of
 --- one venue (account-wide cancel-all, urgent), or only those matching `where` (urgent batch
 --- cancels). Always returns the summary; `err, code` follow it when a venue failed
---- (`err` = "VENUE: MESSAGE" of the first failing venue). Yields: call it inside a task.
+--- (`err` = "VENUE: MESSAGE" of the first failing venue). With `confirm = true` a venue
+--- succeeds only once its state feed shows the cancels (`summary.venues[v].confirmed`).
+--- Yields: call it inside a task.
 ---
 --- ```lua
 --- local summary, err, code = rfq.cancel_all()
 --- rfq.cancel_all{ venue = "okx", where = { client_id_prefix = "desk7" } }
+--- rfq.cancel_all{ confirm = true }
 --- ```
 ---@param opts? rfq.CancelAllOptions
 ---@return rfq.CancelAllSummary summary
@@ -192,6 +210,20 @@ function rfq.budget(venue) end
 ---@param query? rfq.OpenQuery
 ---@return rfq.Rfq[]
 function rfq.open(query) end
+
+--- Registers `fn(r, previous_state)` for every RFQ state change the book records: an RFQ new
+--- to the book (previous_state nil), a state pushed by the venue's rfqs feed, this process's
+--- own accepted cancels, expiry applied by the book. One event per change; each run is a new
+--- task (it may yield) with its own copy of the RFQ. Only "rfq" is delivered by this version
+--- ("fill", "exposure", "venue" raise). Anywhere; does not yield.
+---
+--- ```lua
+--- local sub = rfq.on("rfq", function(r, previous) rfq.log.info(r.id, previous, "->", r.state) end)
+--- ```
+---@param event "rfq"
+---@param fn fun(r: rfq.Rfq, previous_state: rfq.State|nil)
+---@return rfq.Subscription
+function rfq.on(event, fn) end
 
 --- Runs `fn` every `ms` (first run after `ms`), each run in its own task. A tick is skipped
 --- while the previous run is still running. Anywhere; does not yield.

@@ -165,6 +165,14 @@ write_config badws.lua 'okx_spread = { business_ws = "https://x" }' policies/ok.
 expect "okx_spread needs a ws:// or wss:// URL" 2 "key 'venues\.okx_spread\.business_ws'" \
   -- "$rfqd" run --config badws.lua
 
+write_config badokxws.lua 'okx = { business_ws = "http://x" }' policies/ok.lua
+expect "okx's feed needs a ws:// or wss:// URL" 2 "key 'venues\.okx\.business_ws'" \
+  -- "$rfqd" run --config badokxws.lua
+
+write_config reserve.lua 'okx = { batch_reserve = 2 }' policies/ok.lua
+expect "batch_reserve above 1 is refused" 2 "key 'venues\.okx\.batch_reserve': 0 or 1" \
+  -- "$rfqd" run --config reserve.lua
+
 expect "unknown option is a usage error (exit 2)" 2 "bogus" -- "$rfqd" run --bogus
 expect "no subcommand is a usage error (exit 2)" 2 "subcommand" -- "$rfqd"
 

@@ -17,10 +17,17 @@
 #include "engine/venues/okx/okx_venue.hpp"
 
 extern "C" {
+#include <lauxlib.h>
 #include <lua.h>
 }
 
 namespace rfq::testing {
+struct LoopbackOptions {
+  bool demo = false;
+  bool feed = false;  // venue okx subscribes to the simulator's rfqs channel
+  Millis feed_ping_after{20000};
+};
+
 struct LoopbackWorld {
   boost::asio::io_context io;
   RealClock clock{io};
@@ -31,13 +38,21 @@ struct LoopbackWorld {
   Engine engine{io, clock};
   std::unique_ptr<lua::PolicyHost> policy;
 
-  explicit LoopbackWorld(bool demo = false) {
+  explicit LoopbackWorld(bool demo = false) : LoopbackWorld(LoopbackOptions{demo}) {}
+
+  explicit LoopbackWorld(LoopbackOptions lo) {
     okx::OkxVenueOptions o;
     std::string error;
     REQUIRE(net::parse_origin("http://127.0.0.1:" + std::to_string(port), o.rest, error));
+    if (lo.feed) {
+      o.business_ws.emplace();
+      REQUIRE(net::parse_origin("ws://127.0.0.1:" + std::to_string(port) + "/ws/v5/business",
+                                *o.business_ws, error));
+      o.feed_ping_after = lo.feed_ping_after;
+    }
     o.credentials = {std::string(sim::kSimApiKey), auth::Secret(std::string(sim::kSimSecret)),
                      auth::Secret(std::string(sim::kSimPassphrase))};
-    o.demo = demo;
+    o.demo = lo.demo;
     o.book_refresh = Millis(0);  // one snapshot at start; the test controls the rest
     engine.add_venue(std::make_unique<okx::OkxVenue>(io, clock, engine.book(), o));
   }

@@ -269,6 +269,32 @@ CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::
   return fail(e, code, std::move(msg));
 }
 
+std::string parse_rfq_item(const json::object& it, Rfq& q) {
+  q.venue = "okx";
+  if (!get_required_string(it, "rfqId", q.id) || q.id.empty()) return "rfqId";
+  if (!get_required_string(it, "state", q.raw_state) || q.raw_state.empty()) return "state";
+  if (!get_ms(it, "cTime", q.created_ms)) return "cTime";
+  if (!get_ms(it, "validUntil", q.expires_ms)) return "validUntil";
+  q.client_id = get_string(it, "clRfqId");
+  q.label = get_string(it, "tag");
+  q.state = normalize_state(q.raw_state);
+  const json::value* lv = it.if_contains("legs");
+  const json::array* legs = lv ? lv->if_array() : nullptr;
+  if (!legs) return "legs";
+  q.legs.reserve(legs->size());
+  for (const json::value& l : *legs) {
+    const json::object* lo = l.if_object();
+    RfqLeg leg;
+    if (!lo || !get_required_string(*lo, "instId", leg.instrument) ||
+        !get_required_string(*lo, "side", leg.side) ||
+        !get_required_string(*lo, "sz", leg.size)) {
+      return "leg (instId, side, sz)";
+    }
+    q.legs.push_back(std::move(leg));
+  }
+  return {};
+}
+
 RfqPage parse_rfqs(unsigned http_status, std::string_view body) {
   RfqPage page;
   auto fail = [&](Errc e, std::string venue_code, std::string message) {
@@ -297,34 +323,12 @@ RfqPage parse_rfqs(unsigned http_status, std::string_view body) {
 
   page.rfqs.reserve(arr->size());
   for (std::size_t i = 0; i < arr->size(); ++i) {
-    auto bad = [&](std::string_view what) {
-      return fail(Errc::unavailable, code,
-                  "rfqs item " + std::to_string(i) + ": missing or invalid " + std::string(what));
-    };
     const json::object* it = (*arr)[i].if_object();
-    if (!it) return bad("object");
     Rfq q;
-    q.venue = "okx";
-    if (!get_required_string(*it, "rfqId", q.id) || q.id.empty()) return bad("rfqId");
-    if (!get_required_string(*it, "state", q.raw_state) || q.raw_state.empty()) return bad("state");
-    if (!get_ms(*it, "cTime", q.created_ms)) return bad("cTime");
-    if (!get_ms(*it, "validUntil", q.expires_ms)) return bad("validUntil");
-    q.client_id = get_string(*it, "clRfqId");
-    q.label = get_string(*it, "tag");
-    q.state = normalize_state(q.raw_state);
-    const json::value* lv = it->if_contains("legs");
-    const json::array* legs = lv ? lv->if_array() : nullptr;
-    if (!legs) return bad("legs");
-    q.legs.reserve(legs->size());
-    for (const json::value& l : *legs) {
-      const json::object* lo = l.if_object();
-      RfqLeg leg;
-      if (!lo || !get_required_string(*lo, "instId", leg.instrument) ||
-          !get_required_string(*lo, "side", leg.side) ||
-          !get_required_string(*lo, "sz", leg.size)) {
-        return bad("leg (instId, side, sz)");
-      }
-      q.legs.push_back(std::move(leg));
+    std::string bad = it ? parse_rfq_item(*it, q) : std::string("object");
+    if (!bad.empty()) {
+      return fail(Errc::unavailable, code,
+                  "rfqs item " + std::to_string(i) + ": missing or invalid " + bad);
     }
     page.rfqs.push_back(std::move(q));
   }

@@ -14,6 +14,10 @@
 #include "engine/core/error.hpp"
 #include "engine/venues/venue.hpp"
 
+namespace boost::json {
+class object;
+}
+
 namespace rfq::okx {
 
 inline constexpr std::string_view kCancelRfqPath = "/api/v5/rfq/cancel-rfq";
@@ -66,6 +70,10 @@ struct RfqPage {
 // Parses GET /api/v5/rfq/rfqs. Items: rfqId, clRfqId, tag -> label, state, cTime, validUntil,
 // legs[] {instId, side, sz}. Numbers arrive as strings; a malformed item fails the page.
 RfqPage parse_rfqs(unsigned http_status, std::string_view body);
+
+// One RFQ item (GET rfqs data[i], rfqs channel push data[i]) into q. Returns "" when it is
+// well formed, else the name of the first missing or invalid field.
+std::string parse_rfq_item(const boost::json::object& item, Rfq& q);
 
 // OKX RFQ state word -> the one vocabulary (active, canceled, expired, filled, pending_fill,
 // failed; traded_away -> "canceled" is wrong, so it maps to "failed" with raw kept).

@@ -1,536 +1,390 @@
 #include "engine/venues/okx/okx_venue.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <unordered_map>
-
-#include "engine/book/book.hpp"
-#include "engine/core/error.hpp"
-#include "engine/core/log.hpp"
-#include "engine/limits/lane.hpp"
-#include "engine/net/http_client.hpp"
-#include "engine/venues/okx/okx_rest.hpp"
+#include "engine/venues/okx/okx_venue_impl.hpp"
 
 namespace rfq::okx {
-namespace {
 
-namespace asio = boost::asio;
-using boost::system::error_code;
-
-// Documented limits (PROTOCOLS.md §3): cancel-rfq 5 / 2 s, cancel-batch-rfqs 2 / 2 s,
-// cancel-all-rfqs 2 / 2 s, GET rfqs 2 / 2 s.
-constexpr std::size_t kCancelRfqPer2s = 5;
-constexpr std::size_t kCancelBatchPer2s = 2;
-constexpr std::size_t kCancelAllPer2s = 2;
-constexpr std::size_t kGetRfqsPer2s = 2;
-constexpr Nanos kWindow = std::chrono::seconds(2);
-
-bool is_terminal(std::string_view state) {
-  return state == "canceled" || state == "expired" || state == "filled" || state == "failed";
+WindowLimit OkxVenue::Impl::limit(std::size_t n) const {
+  if (!options.pacing) return WindowLimit(std::numeric_limits<std::size_t>::max() / 2, kWindow);
+  return WindowLimit(n, kWindow + options.pacing_margin);
 }
 
-std::int64_t micros(SteadyTime a, SteadyTime b) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(b - a).count();
+net::HttpRequest OkxVenue::Impl::signed_request(std::string method, std::string target,
+                                                std::string body) {
+  net::HttpRequest r{std::move(method), std::move(target), {}, std::move(body)};
+  r.headers = auth_headers(options.credentials, venue_now_ms(), r.method, r.target,
+                           r.body, options.demo);
+  return r;
 }
 
-}  // namespace
+Millis OkxVenue::Impl::left(SteadyTime deadline) const {
+  return std::chrono::duration_cast<Millis>(deadline - clock.steady_now());
+}
 
-struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
-  asio::io_context& io;
-  Clock& clock;
-  Book& book;
-  OkxVenueOptions options;
-  std::shared_ptr<net::HttpTransport> transport;
-  net::HttpTransport& http;
-  Lane cancel_lane;
-  Lane batch_lane;
-  Lane all_lane;
-  Lane rfqs_lane;
-  VenueStatus status = VenueStatus::starting;
-  std::int64_t offset_ms = 0;
-  bool stopped = false;
-  bool refreshing = false;
-  TimerHandle refresh_timer;
-  std::shared_ptr<spdlog::logger> log = log::get("venue.okx");
+// ---- start: warm connections, measure the clock offset, then the feed and the snapshot ----
+// Start completes when the first snapshot is in the book and, with a feed configured, the
+// rfqs channel is subscribed; or at the first failure (the venue keeps retrying after it).
 
-  Impl(asio::io_context& io_ctx, Clock& c, Book& b, OkxVenueOptions o)
-      : io(io_ctx),
-        clock(c),
-        book(b),
-        options(std::move(o)),
-        transport(options.transport
-                      ? options.transport
-                      : std::make_shared<net::HttpClient>(io_ctx, options.rest,
-                                                          net::HttpClientOptions{
-                                                              options.pool_size, options.ca_file})),
-        http(*transport),
-        cancel_lane(c, "cancel-rfq", limit(kCancelRfqPer2s)),
-        batch_lane(c, "cancel-batch-rfqs", limit(kCancelBatchPer2s)),
-        all_lane(c, "cancel-all-rfqs", limit(kCancelAllPer2s)),
-        rfqs_lane(c, "rfqs", limit(kGetRfqsPer2s)) {}
+void OkxVenue::Impl::start(StartHandler handler) {
+  start_handler = std::make_shared<StartHandler>(std::move(handler));
+  start_parts_left = options.business_ws ? 2 : 1;
+  auto self = shared_from_this();
+  http.warm_up(options.start_timeout, [self](error_code ec) {
+    if (self->stopped) ec = make_error_code(Errc::disconnected);
+    if (ec) return self->start_failed(ec, "connect");
+    self->measure_offset();
+  });
+}
 
-  WindowLimit limit(std::size_t n) const {
-    if (!options.pacing) return WindowLimit(std::numeric_limits<std::size_t>::max() / 2, kWindow);
-    return WindowLimit(n, kWindow + options.pacing_margin);
+void OkxVenue::Impl::start_part_done(error_code ec) {
+  if (!start_handler) return;
+  if (ec && !start_error) start_error = ec;
+  if (!ec && --start_parts_left > 0) return;
+  start_timer.cancel();
+  auto h = std::move(start_handler);
+  asio::post(io, [h, ec = start_error]() mutable { std::move(*h)(ec); });
+}
+
+void OkxVenue::Impl::measure_offset() {
+  auto self = shared_from_this();
+  auto before = clock.now_ms();
+  net::HttpRequest req{"GET", std::string(kPublicTimePath), {}, {}};
+  http.async_request(std::move(req), options.start_timeout,
+                     [self, before](error_code ec, net::HttpResponse res) {
+                       if (self->stopped) {
+                         return self->start_failed(make_error_code(Errc::disconnected), "time");
+                       }
+                       std::int64_t server_ms = 0;
+                       if (!ec && res.status == 200 && parse_public_time(res.body, server_ms)) {
+                         auto after = self->clock.now_ms();
+                         self->offset_ms = server_ms - (before + after) / 2;
+                         self->log->info("clock offset {} ms", self->offset_ms);
+                       } else {
+                         self->log->warn("stage=time could not read server time; offset 0");
+                       }
+                       // The feed's login is signed with the offset applied, so it starts now.
+                       if (self->options.business_ws) self->start_feed();
+                       self->load_snapshot();
+                     });
+}
+
+void OkxVenue::Impl::start_failed(error_code ec, std::string_view stage) {
+  if (!stopped) {
+    log->error("stage={} start failed: {}", stage, ec.message());
+    status = VenueStatus::down;
+    schedule_refresh();
   }
+  start_part_done(ec);
+}
 
-  net::HttpRequest signed_request(std::string method, std::string target, std::string body) {
-    net::HttpRequest r{std::move(method), std::move(target), {}, std::move(body)};
-    r.headers = auth_headers(options.credentials, clock.now_ms() + offset_ms, r.method, r.target,
-                             r.body, options.demo);
-    return r;
-  }
-
-  Millis left(SteadyTime deadline) const {
-    return std::chrono::duration_cast<Millis>(deadline - clock.steady_now());
-  }
-
-  // ---- start: warm connections, measure the clock offset, load the active RFQs ----------
-  void start(StartHandler handler) {
-    auto self = shared_from_this();
-    auto shared = std::make_shared<StartHandler>(std::move(handler));
-    http.warm_up(options.start_timeout, [self, shared](error_code ec) {
-      if (self->stopped) ec = make_error_code(Errc::disconnected);
-      if (ec) return self->start_failed(std::move(*shared), ec, "connect");
-      self->measure_offset(shared);
-    });
-  }
-
-  void measure_offset(std::shared_ptr<StartHandler> handler) {
-    auto self = shared_from_this();
-    auto before = clock.now_ms();
-    net::HttpRequest req{"GET", std::string(kPublicTimePath), {}, {}};
-    http.async_request(std::move(req), options.start_timeout,
-                       [self, handler, before](error_code ec, net::HttpResponse res) {
-                         if (self->stopped) {
-                           return self->start_failed(std::move(*handler),
-                                                     make_error_code(Errc::disconnected), "time");
-                         }
-                         std::int64_t server_ms = 0;
-                         if (!ec && res.status == 200 && parse_public_time(res.body, server_ms)) {
-                           auto after = self->clock.now_ms();
-                           self->offset_ms = server_ms - (before + after) / 2;
-                           self->log->info("clock offset {} ms", self->offset_ms);
-                         } else {
-                           self->log->warn("stage=time could not read server time; offset 0");
-                         }
-                         self->load_snapshot(std::move(*handler));
-                       });
-  }
-
-  void start_failed(StartHandler handler, error_code ec, std::string_view stage) {
-    if (!stopped) {
-      log->error("stage={} start failed: {}", stage, ec.message());
-      status = VenueStatus::down;
-      schedule_refresh();
-    }
-    asio::post(io, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
-  }
-
-  void load_snapshot(StartHandler handler) {
-    auto self = shared_from_this();
-    auto shared = std::make_shared<StartHandler>(std::move(handler));
-    refresh_book([self, shared](error_code ec) {
-      if (ec) return self->start_failed(std::move(*shared), ec, "snapshot");
-      self->status = VenueStatus::up;
-      OpenQuery q;
-      q.venue = "okx";
-      self->log->info("up: {} active RFQs in the book", self->book.open(q, self->clock.now_ms()).size());
-      self->schedule_refresh();
-      asio::post(self->io, [h = std::move(*shared)]() mutable { std::move(h)(error_code{}); });
-    });
-  }
-
-  void schedule_refresh() {
-    if (stopped || options.book_refresh.count() <= 0) return;
-    std::weak_ptr<Impl> weak = shared_from_this();
-    refresh_timer = clock.schedule(options.book_refresh, [weak] {
-      auto self = weak.lock();
-      if (!self || self->stopped) return;
-      self->refresh_book([self](error_code ec) {
-        if (ec) {
-          self->log->warn("stage=snapshot refresh failed: {}", ec.message());
-        } else if (self->status != VenueStatus::up) {
-          self->status = VenueStatus::up;
-          self->log->info("up again");
-        }
-        self->schedule_refresh();
-      });
-    });
-  }
-
-  // Pages through GET rfqs?state=active (newest first) and replaces the book's active set.
-  void refresh_book(UniqueFunction<void(error_code)> done) {
-    if (refreshing) return done(error_code{});
-    refreshing = true;
-    auto acc = std::make_shared<std::vector<Rfq>>();
-    auto shared = std::make_shared<UniqueFunction<void(error_code)>>(std::move(done));
-    fetch_page(acc, {}, shared);
-  }
-
-  // Each page has its own deadline: a large book takes many paced pages (2 / 2 s), and that
-  // must not make the snapshot as a whole time out.
-  void fetch_page(std::shared_ptr<std::vector<Rfq>> acc, std::string end_id,
-                  std::shared_ptr<UniqueFunction<void(error_code)>> done) {
-    auto self = shared_from_this();
-    const auto deadline = clock.steady_now() + options.start_timeout;
-    rfqs_lane.submit(deadline, [self, acc, end_id, deadline, done](error_code ec) {
-      if (ec || self->stopped) return self->finish_refresh(ec ? ec : make_error_code(Errc::disconnected), {}, done);
-      auto req = self->signed_request("GET", rfqs_target("active", end_id), "");
-      self->http.async_request(
-          std::move(req), self->left(deadline),
-          [self, acc, done](error_code ec, net::HttpResponse res) {
-            if (self->stopped) ec = make_error_code(Errc::disconnected);
-            if (ec) return self->finish_refresh(ec, {}, done);
-            RfqPage page = parse_rfqs(res.status, res.body);
-            if (page.ec) {
-              self->log->warn("stage=venue_reject rfqs code={} msg={}", page.venue_code, page.message);
-              return self->finish_refresh(page.ec, {}, done);
-            }
-            bool more = page.rfqs.size() >= static_cast<std::size_t>(kRfqsPageLimit);
-            std::string last = page.rfqs.empty() ? std::string() : page.rfqs.back().id;
-            for (auto& r : page.rfqs) acc->push_back(std::move(r));
-            if (more) return self->fetch_page(acc, last, done);
-            self->finish_refresh({}, std::move(*acc), done);
-          });
-    });
-  }
-
-  void finish_refresh(error_code ec, std::vector<Rfq> rfqs,
-                      std::shared_ptr<UniqueFunction<void(error_code)>> done) {
-    refreshing = false;
-    if (!ec && !stopped) {
-      // Terminal states never return to active: a snapshot taken before our own cancel landed
-      // must not resurrect the RFQ.
-      std::erase_if(rfqs, [&](const Rfq& r) {
-        const Rfq* known = book.find("okx", r.id);
-        return known != nullptr && is_terminal(known->state);
-      });
-      book.replace_active("okx", std::move(rfqs));
-      // Finished RFQs stay a minute for scripts that look them up, then leave the book.
-      book.evict_finished(clock.now_ms() - 60'000);
-    }
-    (*done)(ec);
-  }
-
-  // ---- cancel ----------------------------------------------------------------------------
-  void cancel(CancelRequest req, CancelHandler handler) {
-    const auto deadline = clock.steady_now() + req.timeout;
-    auto shared = std::make_shared<CancelHandler>(std::move(handler));
-    submit_cancel(std::make_shared<CancelRequest>(std::move(req)), deadline, shared);
-  }
-
-  void submit_cancel(std::shared_ptr<CancelRequest> req, SteadyTime deadline,
-                     std::shared_ptr<CancelHandler> handler) {
-    auto self = shared_from_this();
-    const auto submitted = std::chrono::steady_clock::now();
-    cancel_lane.submit(deadline, [self, req, deadline, handler, submitted](error_code ec) {
-      req->queued += std::chrono::steady_clock::now() - submitted;
-      if (ec) {
-        CancelResult r;
-        r.ec = ec;
-        r.id = req->id;
-        r.client_id = req->client_id;
-        r.message = ec == make_error_code(Errc::rate_limited)
-                        ? "cancel-rfq limit (5 per 2 s): no slot before the deadline; not sent"
-                        : ec.message();
-        return self->finish_cancel(std::move(r), handler);
-      }
-      self->send_cancel(req, deadline, handler);
-    });
-  }
-
-  void send_cancel(std::shared_ptr<CancelRequest> req, SteadyTime deadline,
-                   std::shared_ptr<CancelHandler> handler) {
-    auto self = shared_from_this();
-    auto http_req = signed_request("POST", std::string(kCancelRfqPath),
-                                   build_cancel_rfq_body(req->id, req->client_id));
-    const auto handed = std::chrono::steady_clock::now();
-    http.async_request(
-        std::move(http_req), left(deadline),
-        [self, req, deadline, handler, handed](error_code ec, net::HttpResponse res) {
-          // A stopped venue may not touch the book or clock it borrowed (they may be gone).
-          if (self->stopped && !ec) ec = make_error_code(Errc::disconnected);
-          // Waiting for a free pooled connection is I/O wait, like the rate lane: not overhead.
-          if (res.dispatched != SteadyTime{}) req->queued += res.dispatched - handed;
-          CancelResult r;
-          if (ec) {
-            r.ec = ec;
-            r.id = req->id;
-            r.client_id = req->client_id;
-            r.message = "transport: " + ec.message();
-            r.sent = res.write_started != SteadyTime{};
-            if (!self->stopped) {
-              self->log->warn("stage=transport cancel-rfq corr={} id={} clRfqId={} error={}",
-                              req->correlation, req->id, req->client_id, ec.message());
-            }
-          } else {
-            r = parse_cancel_rfq(res.status, res.body, req->id, req->client_id);
-            r.latency_us = micros(res.write_started, res.completed);
-            r.written_at = res.write_started;
-            r.queued = req->queued;
-            if (r.venue_code == "50011" && self->retry_after_limit(req, deadline, handler)) return;
-            if (r.ec) {
-              self->log->info("stage=venue_reject cancel-rfq corr={} id={} code={} msg={}",
-                              req->correlation, r.id, r.venue_code, r.message);
-            }
-          }
-          if (!r.ec) self->book.set_state("okx", r.id, r.client_id, "canceled", "canceled");
-          // Already in a completion (not in do_cancel): deliver directly, no extra post.
-          std::move(*handler)(std::move(r));
-        });
-  }
-
-  // The venue said "too many requests": close the lane for a window and try again if the
-  // deadline still allows one more turn.
-  bool retry_after_limit(std::shared_ptr<CancelRequest> req, SteadyTime deadline,
-                         std::shared_ptr<CancelHandler> handler) {
-    log->warn("stage=venue_reject cancel-rfq corr={} answered 50011; backing off the lane",
-              req->correlation);
-    cancel_lane.back_off(kWindow);
-    if (clock.steady_now() + kWindow >= deadline) return false;
-    submit_cancel(req, deadline, handler);
-    return true;
-  }
-
-  // For outcomes decided before anything was sent (possibly inside do_cancel): posted.
-  void finish_cancel(CancelResult r, std::shared_ptr<CancelHandler> handler) {
-    asio::post(io, [h = std::move(*handler), r = std::move(r)]() mutable {
-      std::move(h)(std::move(r));
-    });
-  }
-
-  // ---- cancel_batch: dedupe, chunks of 100, paced 2 / 2 s, results in input order ---------
-  struct BatchOp {
-    BatchRequest req;
-    SteadyTime deadline;
-    BatchResult result;
-    std::vector<std::vector<std::size_t>> positions;  // unique id -> input positions
-    std::size_t chunks_left = 0;
-    std::size_t sent = 0;
-    std::shared_ptr<BatchHandler> handler;
-  };
-
-  void cancel_batch(BatchRequest req, BatchHandler handler) {
-    auto op = std::make_shared<BatchOp>();
-    op->deadline = clock.steady_now() + req.timeout;
-    op->handler = std::make_shared<BatchHandler>(std::move(handler));
-    op->result.items.resize(req.ids.size());
-    // Unique ids in first-occurrence order; each remembers every position it stands at.
-    std::unordered_map<std::string_view, std::size_t> index;
-    std::vector<std::string> unique;
-    for (std::size_t i = 0; i < req.ids.size(); ++i) {
-      auto& item = op->result.items[i];
-      (req.client_ids ? item.client_id : item.id) = req.ids[i];
-      auto [it, fresh] = index.emplace(req.ids[i], unique.size());
-      if (fresh) {
-        unique.push_back(req.ids[i]);
-        op->positions.emplace_back();
-      }
-      op->positions[it->second].push_back(i);
-    }
-    op->req = std::move(req);
-    std::vector<std::vector<std::size_t>> chunks;  // indexes into unique
-    for (std::size_t i = 0; i < unique.size(); i += kBatchMax) {
-      auto& chunk = chunks.emplace_back();
-      for (std::size_t j = i; j < std::min(unique.size(), i + kBatchMax); ++j) chunk.push_back(j);
-    }
-    op->chunks_left = chunks.size();
-    auto ids = std::make_shared<std::vector<std::string>>(std::move(unique));
-    for (auto& chunk : chunks) submit_chunk(op, ids, std::make_shared<std::vector<std::size_t>>(std::move(chunk)));
-  }
-
-  void submit_chunk(std::shared_ptr<BatchOp> op, std::shared_ptr<std::vector<std::string>> ids,
-                    std::shared_ptr<std::vector<std::size_t>> chunk) {
-    auto self = shared_from_this();
-    batch_lane.submit(op->deadline, [self, op, ids, chunk](error_code ec) {
-      if (ec || self->stopped) {
-        const auto why = ec ? ec : make_error_code(Errc::disconnected);
-        self->fail_chunk(*op, *chunk, why,
-                         why == make_error_code(Errc::rate_limited)
-                             ? "cancel-batch-rfqs limit (2 per 2 s): no slot before the deadline; not sent"
-                             : why.message());
-        return self->chunk_done(op);
-      }
-      self->send_chunk(op, ids, chunk);
-    }, op->req.urgent);
-  }
-
-  void send_chunk(std::shared_ptr<BatchOp> op, std::shared_ptr<std::vector<std::string>> ids,
-                  std::shared_ptr<std::vector<std::size_t>> chunk) {
-    auto self = shared_from_this();
-    std::vector<std::string> chunk_ids;
-    chunk_ids.reserve(chunk->size());
-    for (std::size_t u : *chunk) chunk_ids.push_back((*ids)[u]);
-    auto req = signed_request("POST", std::string(kCancelBatchRfqsPath),
-                              build_cancel_batch_body(chunk_ids, op->req.client_ids));
-    ++op->sent;
-    http.async_request(std::move(req), left(op->deadline),
-                       [self, op, ids, chunk](error_code ec, net::HttpResponse res) {
-      if (self->stopped && !ec) ec = make_error_code(Errc::disconnected);
-      if (ec) {
-        self->fail_chunk(*op, *chunk, ec, "transport: " + ec.message());
-        return self->chunk_done(op);
-      }
-      op->result.latency_us.push_back(micros(res.write_started, res.completed));
-      BatchAnswer answer = parse_cancel_batch(res.status, res.body);
-      if (answer.venue_code == "50011" && self->clock.steady_now() + kWindow < op->deadline) {
-        self->log->warn("stage=venue_reject cancel-batch-rfqs corr={} answered 50011; backing off",
-                        op->req.correlation);
-        self->batch_lane.back_off(kWindow);
-        return self->submit_chunk(op, ids, chunk);
-      }
-      if (answer.ec) {
-        self->fail_chunk(*op, *chunk, answer.ec, answer.message, answer.venue_code);
-      } else {
-        self->apply_answer(*op, *ids, *chunk, answer);
-      }
-      self->chunk_done(op);
-    });
-  }
-
-  // Items come back in request order; match by id first, fall back to position.
-  void apply_answer(BatchOp& op, const std::vector<std::string>& ids,
-                    const std::vector<std::size_t>& chunk, const BatchAnswer& answer) {
-    std::unordered_map<std::string_view, std::size_t> by_id;
-    for (std::size_t k = 0; k < chunk.size(); ++k) by_id.emplace(ids[chunk[k]], k);
-    std::vector<bool> answered(chunk.size(), false);
-    for (std::size_t a = 0; a < answer.items.size(); ++a) {
-      const auto& item = answer.items[a];
-      const std::string& key = op.req.client_ids ? item.client_id : item.id;
-      auto it = by_id.find(key);
-      std::size_t k = it != by_id.end() ? it->second : a;
-      if (k >= chunk.size() || answered[k]) continue;
-      answered[k] = true;
-      for (std::size_t pos : op.positions[chunk[k]]) {
-        auto& r = op.result.items[pos];
-        if (!item.id.empty()) r.id = item.id;
-        if (!item.client_id.empty()) r.client_id = item.client_id;
-        r.ec = item.ec;
-        r.venue_code = item.venue_code;
-        r.message = item.message;
-      }
-      if (!item.ec) book.set_state("okx", item.id, item.client_id, "canceled", "canceled");
-    }
-    for (std::size_t k = 0; k < chunk.size(); ++k) {
-      if (!answered[k]) {
-        fail_chunk(op, {chunk[k]}, make_error_code(Errc::unavailable),
-                   "the venue's answer did not mention this id", "");
-      }
-    }
-  }
-
-  void fail_chunk(BatchOp& op, const std::vector<std::size_t>& chunk, error_code ec,
-                  const std::string& message, const std::string& venue_code = {}) {
-    for (std::size_t u : chunk) {
-      for (std::size_t pos : op.positions[u]) {
-        auto& r = op.result.items[pos];
-        r.ec = ec;
-        r.message = message;
-        r.venue_code = venue_code;
-      }
-    }
-  }
-
-  void chunk_done(std::shared_ptr<BatchOp> op) {
-    if (--op->chunks_left > 0) return;
-    auto& res = op->result;
-    res.requests = op->sent;
-    for (const auto& item : res.items) (item.ec ? res.failed : res.canceled) += 1;
-    if (op->sent == 0 && !res.items.empty()) {
-      res.ec = res.items.front().ec;
-      res.message = res.items.front().message;
-    }
-    // Chunks complete from their own answers or lane decisions, never inside do_cancel_batch
-    // itself except for a lane refusal; post so the handler never runs inside the call.
-    asio::post(io, [h = std::move(*op->handler), r = std::move(res)]() mutable {
-      std::move(h)(std::move(r));
-    });
-  }
-
-  // ---- cancel_all: the account-wide cancel-all-rfqs, ahead of everything ---------------
-  void cancel_all(CancelAllRequest req, CancelAllHandler handler) {
-    auto self = shared_from_this();
-    const auto deadline = clock.steady_now() + req.timeout;
-    auto shared = std::make_shared<CancelAllHandler>(std::move(handler));
-    const auto corr = req.correlation;
-    all_lane.submit(deadline, [self, deadline, shared, corr](error_code ec) {
-      if (ec || self->stopped) {
-        CancelAllResult r;
-        r.ec = ec ? ec : make_error_code(Errc::disconnected);
-        r.message = r.ec.message();
-        return self->finish_all(std::move(r), shared);
-      }
-      auto http_req = self->signed_request("POST", std::string(kCancelAllRfqsPath),
-                                           std::string(kCancelAllBody));
-      self->http.async_request(std::move(http_req), self->left(deadline),
-                               [self, shared, corr, deadline](error_code ec,
-                                                              net::HttpResponse res) {
-        if (self->stopped && !ec) ec = make_error_code(Errc::disconnected);
-        CancelAllResult r;
-        if (ec) {
-          r.ec = ec;
-          r.message = "transport: " + ec.message();
-        } else {
-          CancelAllAnswer a = parse_cancel_all(res.status, res.body);
-          if (a.venue_code == "50011" && self->clock.steady_now() + kWindow < deadline) {
-            self->log->warn("stage=venue_reject cancel-all-rfqs corr={} answered 50011; retrying",
-                            corr);
-            self->all_lane.back_off(kWindow);
-            CancelAllRequest again;
-            again.timeout = std::chrono::duration_cast<Millis>(deadline - self->clock.steady_now());
-            again.correlation = corr;
-            return self->cancel_all(std::move(again), std::move(*shared));
-          }
-          r.ec = a.ec;
-          r.venue_code = a.venue_code;
-          r.message = a.message;
-          if (!a.ec) r.canceled = self->mark_all_canceled();
-          self->log->info("cancel-all-rfqs corr={} code={} {}", corr, a.venue_code, a.message);
-        }
-        self->finish_all(std::move(r), shared);
-      });
-    }, /*urgent=*/true);
-  }
-
-  // Every RFQ the book knows as active is canceled now.
-  std::int64_t mark_all_canceled() {
+void OkxVenue::Impl::load_snapshot() {
+  auto self = shared_from_this();
+  refresh_book([self](error_code ec) {
+    if (ec) return self->start_failed(ec, "snapshot");
+    self->status = VenueStatus::up;
     OpenQuery q;
     q.venue = "okx";
-    std::int64_t n = 0;
-    std::vector<std::pair<std::string, std::string>> ids;
-    for (const Rfq* r : book.open(q, clock.now_ms())) ids.emplace_back(r->id, r->client_id);
-    for (const auto& [id, cl] : ids) n += book.set_state("okx", id, cl, "canceled", "canceled");
-    return n;
-  }
+    self->log->info("up: {} active RFQs in the book", self->book.open(q, self->clock.now_ms()).size());
+    self->schedule_refresh();
+    self->start_part_done({});
+  });
+}
 
-  void finish_all(CancelAllResult r, std::shared_ptr<CancelAllHandler> handler) {
-    asio::post(io, [h = std::move(*handler), r = std::move(r)]() mutable {
-      std::move(h)(std::move(r));
+void OkxVenue::Impl::schedule_refresh() {
+  if (stopped || options.book_refresh.count() <= 0) return;
+  std::weak_ptr<Impl> weak = shared_from_this();
+  refresh_timer = clock.schedule(options.book_refresh, [weak] {
+    auto self = weak.lock();
+    if (!self || self->stopped) return;
+    self->refresh_book([self](error_code ec) {
+      if (ec) {
+        self->log->warn("stage=snapshot refresh failed: {}", ec.message());
+      } else if (self->status != VenueStatus::up) {
+        self->status = VenueStatus::up;
+        self->log->info("up again");
+      }
+      self->schedule_refresh();
+    });
+  });
+}
+
+// Pages through GET rfqs?state=active (newest first) and replaces the book's active set. A
+// request while one runs is remembered and served once it ends (the feed asks after each
+// subscribe, to cover what it may have missed while it was away).
+void OkxVenue::Impl::refresh_book(UniqueFunction<void(error_code)> done) {
+  if (refreshing) {
+    refresh_again = true;
+    return done(error_code{});
+  }
+  refreshing = true;
+  auto acc = std::make_shared<std::vector<Rfq>>();
+  auto shared = std::make_shared<UniqueFunction<void(error_code)>>(std::move(done));
+  fetch_page(acc, {}, venue_now_ms(), shared);
+}
+
+// Each page has its own deadline: a large book takes many paced pages (2 / 2 s), and that
+// must not make the snapshot as a whole time out.
+void OkxVenue::Impl::fetch_page(std::shared_ptr<std::vector<Rfq>> acc, std::string end_id,
+                                std::int64_t taken_at,
+                                std::shared_ptr<UniqueFunction<void(error_code)>> done) {
+  auto self = shared_from_this();
+  const auto deadline = clock.steady_now() + options.start_timeout;
+  rfqs_lane.submit(deadline, [self, acc, end_id, taken_at, deadline, done](error_code ec) {
+    if (ec || self->stopped) {
+      return self->finish_refresh(ec ? ec : make_error_code(Errc::disconnected), {}, taken_at, done);
+    }
+    auto req = self->signed_request("GET", rfqs_target("active", end_id), "");
+    self->http.async_request(
+        std::move(req), self->left(deadline),
+        [self, acc, taken_at, done](error_code ec, net::HttpResponse res) {
+          if (self->stopped) ec = make_error_code(Errc::disconnected);
+          if (ec) return self->finish_refresh(ec, {}, taken_at, done);
+          RfqPage page = parse_rfqs(res.status, res.body);
+          if (page.ec) {
+            self->log->warn("stage=venue_reject rfqs code={} msg={}", page.venue_code, page.message);
+            return self->finish_refresh(page.ec, {}, taken_at, done);
+          }
+          bool more = page.rfqs.size() >= static_cast<std::size_t>(kRfqsPageLimit);
+          std::string last = page.rfqs.empty() ? std::string() : page.rfqs.back().id;
+          for (auto& r : page.rfqs) acc->push_back(std::move(r));
+          if (more) return self->fetch_page(acc, last, taken_at, done);
+          self->finish_refresh({}, std::move(*acc), taken_at, done);
+        });
+  });
+}
+
+void OkxVenue::Impl::finish_refresh(error_code ec, std::vector<Rfq> rfqs, std::int64_t taken_at,
+                                    std::shared_ptr<UniqueFunction<void(error_code)>> done) {
+  refreshing = false;
+  if (!ec && !stopped) {
+    // Terminal states never return to active: a snapshot taken before our own cancel landed
+    // (or before the feed reported an end) must not resurrect the RFQ.
+    std::erase_if(rfqs, [&](const Rfq& r) {
+      const Rfq* known = book.find("okx", r.id);
+      return known != nullptr && is_terminal(known->state);
+    });
+    for (Rfq& r : rfqs) r.confirmed = true;  // the venue listed it as active
+    // RFQs created after the snapshot began may be missing from it, not ended.
+    book.replace_active("okx", std::move(rfqs), taken_at);
+    // Finished RFQs stay a minute for scripts that look them up, then leave the book.
+    book.evict_finished(clock.now_ms() - 60'000);
+  }
+  (*done)(ec);
+  if (refresh_again && !stopped) {
+    refresh_again = false;
+    auto self = shared_from_this();
+    refresh_book([self](error_code e) {
+      if (e) self->log->warn("stage=snapshot refresh failed: {}", e.message());
     });
   }
+}
 
-  std::vector<LaneStatus> budget() const {
-    std::vector<LaneStatus> out;
-    for (const Lane* lane : {&cancel_lane, &batch_lane, &all_lane, &rfqs_lane}) {
-      out.push_back({lane->name(), lane->limit().count(),
-                     std::chrono::duration_cast<Millis>(lane->limit().window()),
-                     lane->remaining(), lane->depth()});
-    }
-    return out;
-  }
+// ---- rfqs feed ---------------------------------------------------------------------------
 
-  void stop() {
-    if (stopped) return;
-    stopped = true;
-    refresh_timer.cancel();
-    for (Lane* lane : {&cancel_lane, &batch_lane, &all_lane, &rfqs_lane}) {
-      lane->fail_all(make_error_code(Errc::disconnected));
-    }
-    http.close();
-    status = VenueStatus::down;
+void OkxVenue::Impl::start_feed() {
+  std::weak_ptr<Impl> weak = shared_from_this();
+  OkxFeedOptions fo;
+  fo.business_ws = *options.business_ws;
+  fo.credentials = options.credentials;
+  fo.ca_file = options.ca_file;
+  fo.ping_after = options.feed_ping_after;
+  fo.unix_ms = [weak] {
+    auto s = weak.lock();
+    return s ? s->venue_now_ms() : std::int64_t{0};
+  };
+  feed = std::make_unique<OkxFeed>(
+      io, clock, std::move(fo),
+      OkxFeedCallbacks{[weak] { if (auto s = weak.lock()) s->on_feed_ready(); },
+                       [weak](std::vector<Rfq> r) { if (auto s = weak.lock()) s->on_feed_rfqs(std::move(r)); },
+                       [weak](error_code ec, std::string why) {
+                         if (auto s = weak.lock()) s->on_feed_down(ec, why);
+                       }});
+  feed->start();
+  start_timer = clock.schedule(options.start_timeout, [weak] {
+    auto s = weak.lock();
+    if (!s || s->feed_ready) return;
+    s->log->error("stage=feed start failed: rfqs channel not subscribed within {} ms",
+                  s->options.start_timeout.count());
+    s->start_part_done(make_error_code(Errc::timeout));
+  });
+}
+
+void OkxVenue::Impl::on_feed_ready() {
+  const bool starting = !feed_ready && start_handler != nullptr;
+  feed_ready = true;
+  if (starting) start_part_done({});
+  // Pushes missed while the feed was away (or before the first subscribe): a fresh snapshot.
+  auto self = shared_from_this();
+  refresh_book([self](error_code e) {
+    if (e) self->log->warn("stage=snapshot refresh after subscribe failed: {}", e.message());
+  });
+}
+
+void OkxVenue::Impl::on_feed_rfqs(std::vector<Rfq> rfqs) {
+  for (Rfq& r : rfqs) {
+    const Rfq* known = book.find("okx", r.id);
+    // An end is final: a push that says otherwise is older than what we know.
+    if (known != nullptr && is_terminal(known->state) && !is_terminal(r.state)) continue;
+    r.confirmed = true;
+    const std::string id = r.id;
+    const std::string client_id = r.client_id;
+    const std::string state = r.state;
+    book.upsert(std::move(r));
+    confirms.report(id, client_id, state);
   }
-};
+}
+
+void OkxVenue::Impl::on_feed_down(error_code ec, const std::string& why) {
+  feed_ready = false;
+  confirms.fail_all(ec);
+  // A refused login will not get better by waiting: report it to start at once.
+  if (start_handler && ec == make_error_code(Errc::auth)) {
+    log->error("stage=feed start failed: {}", why);
+    start_part_done(ec);
+  }
+}
+
+// ---- confirm = true --------------------------------------------------------------------
+
+std::string OkxVenue::Impl::confirmed_state(std::string_view id, std::string_view client_id) const {
+  const Rfq* r = !id.empty() ? book.find("okx", id) : book.find_by_client_id("okx", client_id);
+  return r != nullptr && r->confirmed && is_terminal(r->state) ? r->state : std::string();
+}
+
+void OkxVenue::Impl::confirm_one(CancelResult r, SteadyTime deadline,
+                                 std::shared_ptr<CancelHandler> handler) {
+  if (std::string st = confirmed_state(r.id, r.client_id); !st.empty()) {
+    judge_confirmation(st, {}).apply(r);
+    return finish_cancel(std::move(r), handler);
+  }
+  if (!feed_ready) {
+    judge_confirmation("", make_error_code(Errc::disconnected)).apply(r);
+    return finish_cancel(std::move(r), handler);
+  }
+  std::vector<FeedConfirmations::Key> keys{{r.id, r.client_id}};
+  auto self = shared_from_this();
+  confirms.wait(std::move(keys), deadline,
+                [self, r = std::move(r), handler](std::vector<std::string> states,
+                                                  error_code why) mutable {
+                  judge_confirmation(states.front(), why).apply(r);
+                  self->finish_cancel(std::move(r), handler);
+                });
+}
+
+// ---- cancel ----------------------------------------------------------------------------
+
+void OkxVenue::Impl::cancel(CancelRequest req, CancelHandler handler) {
+  const auto deadline = clock.steady_now() + req.timeout;
+  auto shared = std::make_shared<CancelHandler>(std::move(handler));
+  submit_cancel(std::make_shared<CancelRequest>(std::move(req)), deadline, shared);
+}
+
+void OkxVenue::Impl::submit_cancel(std::shared_ptr<CancelRequest> req, SteadyTime deadline,
+                                   std::shared_ptr<CancelHandler> handler) {
+  auto self = shared_from_this();
+  const auto submitted = std::chrono::steady_clock::now();
+  cancel_lane.submit(deadline, [self, req, deadline, handler, submitted](error_code ec) {
+    req->queued += std::chrono::steady_clock::now() - submitted;
+    if (ec) {
+      CancelResult r;
+      r.ec = ec;
+      r.id = req->id;
+      r.client_id = req->client_id;
+      r.message = ec == make_error_code(Errc::rate_limited)
+                      ? "cancel-rfq limit (5 per 2 s): no slot before the deadline; not sent"
+                      : ec.message();
+      return self->finish_cancel(std::move(r), handler);
+    }
+    self->send_cancel(req, deadline, handler);
+  });
+}
+
+void OkxVenue::Impl::send_cancel(std::shared_ptr<CancelRequest> req, SteadyTime deadline,
+                                 std::shared_ptr<CancelHandler> handler) {
+  auto self = shared_from_this();
+  auto http_req = signed_request("POST", std::string(kCancelRfqPath),
+                                 build_cancel_rfq_body(req->id, req->client_id));
+  const auto handed = std::chrono::steady_clock::now();
+  http.async_request(
+      std::move(http_req), left(deadline),
+      [self, req, deadline, handler, handed](error_code ec, net::HttpResponse res) {
+        // A stopped venue may not touch the book or clock it borrowed (they may be gone).
+        if (self->stopped && !ec) ec = make_error_code(Errc::disconnected);
+        // Waiting for a free pooled connection is I/O wait, like the rate lane: not overhead.
+        if (res.dispatched != SteadyTime{}) req->queued += res.dispatched - handed;
+        CancelResult r;
+        if (ec) {
+          r.ec = ec;
+          r.id = req->id;
+          r.client_id = req->client_id;
+          r.message = "transport: " + ec.message();
+          r.sent = res.write_started != SteadyTime{};
+          if (!self->stopped) {
+            self->log->warn("stage=transport cancel-rfq corr={} id={} clRfqId={} error={}",
+                            req->correlation, req->id, req->client_id, ec.message());
+          }
+        } else {
+          r = parse_cancel_rfq(res.status, res.body, req->id, req->client_id);
+          r.latency_us = micros(res.write_started, res.completed);
+          r.written_at = res.write_started;
+          r.queued = req->queued;
+          if (r.venue_code == "50011" && self->retry_after_limit(req, deadline, handler)) return;
+          if (r.ec) {
+            self->log->info("stage=venue_reject cancel-rfq corr={} id={} code={} msg={}",
+                            req->correlation, r.id, r.venue_code, r.message);
+          }
+        }
+        if (!r.ec) self->book.set_state("okx", r.id, r.client_id, "canceled", "canceled");
+        if (!r.ec && req->confirm) return self->confirm_one(std::move(r), deadline, handler);
+        // Already in a completion (not in do_cancel): deliver directly, no extra post.
+        std::move(*handler)(std::move(r));
+      });
+}
+
+// The venue said "too many requests": close the lane for a window and try again if the
+// deadline still allows one more turn.
+bool OkxVenue::Impl::retry_after_limit(std::shared_ptr<CancelRequest> req, SteadyTime deadline,
+                                       std::shared_ptr<CancelHandler> handler) {
+  log->warn("stage=venue_reject cancel-rfq corr={} answered 50011; backing off the lane",
+            req->correlation);
+  cancel_lane.back_off(kWindow);
+  if (clock.steady_now() + kWindow >= deadline) return false;
+  submit_cancel(req, deadline, handler);
+  return true;
+}
+
+// For outcomes decided before anything was sent (possibly inside do_cancel): posted.
+void OkxVenue::Impl::finish_cancel(CancelResult r, std::shared_ptr<CancelHandler> handler) {
+  asio::post(io, [h = std::move(*handler), r = std::move(r)]() mutable {
+    std::move(h)(std::move(r));
+  });
+}
+
+std::vector<LaneStatus> OkxVenue::Impl::budget() const {
+  std::vector<LaneStatus> out;
+  for (const Lane* lane : {&cancel_lane, &batch_lane, &all_lane, &rfqs_lane}) {
+    out.push_back({lane->name(), lane->limit().count(),
+                   std::chrono::duration_cast<Millis>(lane->limit().window()),
+                   lane->remaining(), lane->depth()});
+  }
+  return out;
+}
+
+void OkxVenue::Impl::stop() {
+  if (stopped) return;
+  stopped = true;
+  refresh_timer.cancel();
+  start_timer.cancel();
+  if (feed) feed->stop();
+  feed_ready = false;
+  confirms.fail_all(make_error_code(Errc::disconnected));
+  for (Lane* lane : {&cancel_lane, &batch_lane, &all_lane, &rfqs_lane}) {
+    lane->fail_all(make_error_code(Errc::disconnected));
+  }
+  http.close();
+  status = VenueStatus::down;
+  start_part_done(make_error_code(Errc::disconnected));
+}
 
 OkxVenue::OkxVenue(asio::io_context& io, Clock& clock, Book& book, OkxVenueOptions options)
     : impl_(std::make_shared<Impl>(io, clock, book, std::move(options))) {}
@@ -564,7 +418,10 @@ void OkxVenue::do_cancel_all(CancelAllRequest req, CancelAllHandler handler) {
 
 std::vector<LaneStatus> OkxVenue::budget() const { return impl_->budget(); }
 
+bool OkxVenue::can_confirm() const { return impl_->options.business_ws.has_value(); }
+
 std::string OkxVenue::check_batch(const BatchRequest& req) const {
+  if (req.confirm && !can_confirm()) return confirm_misuse();
   for (const auto& id : req.ids) {
     CancelRequest one;
     (req.client_ids ? one.client_id : one.id) = id;
@@ -574,6 +431,7 @@ std::string OkxVenue::check_batch(const BatchRequest& req) const {
 }
 
 std::string OkxVenue::check(const CancelRequest& req) const {
+  if (req.confirm && !can_confirm()) return confirm_misuse();
   if (req.id.empty() && req.client_id.empty()) {
     return "bad argument 'id' (id or client_id is required)";
   }

@@ -1,8 +1,10 @@
 #pragma once
-// Venue "okx": OKX block-trading RFQs (taker) over REST. Session glue only: it paces, signs,
-// sends and feeds the book; building and parsing live in okx_rest.
+// Venue "okx": OKX block-trading RFQs (taker) over REST, with the business WebSocket's rfqs
+// channel feeding the book when configured. Session glue only: it paces, signs, sends and
+// feeds the book; building and parsing live in okx_rest and okx_ws.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/auth/credentials.hpp"
@@ -32,6 +34,13 @@ struct OkxVenueOptions {
   Millis start_timeout{10000};
   Millis pacing_margin{50};    // added to every documented window (arrival jitter)
   bool pacing = true;          // false only in benchmarks against an unlimited simulator
+  // cancel-batch-rfqs slots of each window kept for urgent batches (scoped cancel_all): 1
+  // means a sweep never delays a scoped cancel_all, at half the sweep's rate.
+  std::size_t batch_reserve = 0;
+  // The business WebSocket (ws(s)://.../ws/v5/business): its rfqs channel feeds the book,
+  // scripts' rfq.on("rfq") events and confirm = true. None: the book comes from snapshots.
+  std::optional<net::Origin> business_ws;
+  Millis feed_ping_after{20000};  // text "ping" after this much silence (OKX closes at 30 s)
   // Replaces the socket client (rest, ca_file, pool_size then unused): the in-process
   // simulator transport of virtual-time tests.
   std::shared_ptr<net::HttpTransport> transport;
@@ -48,6 +57,7 @@ class OkxVenue final : public Venue {
   // rfqId: decimal digits; clRfqId: 1-32 ASCII letters or digits.
   std::string check(const CancelRequest& req) const override;
   std::string check_batch(const BatchRequest& req) const override;
+  bool can_confirm() const override;
   std::vector<LaneStatus> budget() const override;
 
   // Remaining sends in the cancel-rfq window and requests waiting for a slot.

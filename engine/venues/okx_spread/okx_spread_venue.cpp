@@ -2,41 +2,22 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/json.hpp>
 #include <map>
 
-#include "engine/auth/okx_signer.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
 #include "engine/limits/lane.hpp"
 #include "engine/net/ws_client.hpp"
+#include "engine/venues/okx/okx_ws.hpp"
 
 namespace rfq::okx_spread {
 namespace {
 
 namespace asio = boost::asio;
-namespace json = boost::json;
 using boost::system::error_code;
 
 constexpr std::size_t kMassCancelPer2s = 5;  // PROTOCOLS.md §4
 constexpr Nanos kWindow = std::chrono::seconds(2);
-
-// WS answer code -> stable code (PROTOCOLS.md §2 error table).
-Errc map_ws_code(std::string_view code) {
-  if (code == "0") return Errc::ok;
-  if (code == "60014" || code == "60023") return Errc::rate_limited;
-  if (code == "60011" || code == "60009" || code == "60005" || code == "60007" ||
-      code == "60024" || code == "60006" || code == "60004" || code == "60032") {
-    return Errc::auth;
-  }
-  if (code == "63999" || code == "64007" || code == "64008") return Errc::unavailable;
-  return Errc::rejected;
-}
-
-std::string str(const json::object& o, std::string_view key) {
-  if (const auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
-  return {};
-}
 
 }  // namespace
 
@@ -88,28 +69,26 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
     asio::post(io, [h, ec]() mutable { std::move(*h)(ec); });
   }
 
-  // Login on every (re)connect: sign = Base64(HMAC(secret, ts + "GET" + "/users/self/verify")).
+  // Login on every (re)connect.
   void login() {
     logged_in = false;
-    const std::string ts = std::to_string(clock.now_ms() / 1000);
-    json::object arg{{"apiKey", options.credentials.api_key},
-                     {"passphrase", options.credentials.passphrase.reveal()},
-                     {"timestamp", ts},
-                     {"sign", auth::okx_ws_login_sign(options.credentials.secret.reveal(), ts)}};
-    ws->send(json::serialize(json::object{{"op", "login"}, {"args", json::array{arg}}}));
+    ws->send(okx::build_ws_login(options.credentials, clock.now_ms() / 1000));
   }
 
   void on_text(std::string_view text) {
-    error_code jec;
-    json::value doc = json::parse(json::string_view(text.data(), text.size()), jec);
-    if (jec || !doc.is_object()) return log->warn("stage=parse unreadable frame ignored");
-    const auto& o = doc.get_object();
-    const std::string event = str(o, "event");
-    if (event == "login") return on_login(str(o, "code"), str(o, "msg"));
-    if (str(o, "op") == "sprd-mass-cancel") return on_answer(o);
-    if (event == "error") {
-      log->warn("stage=venue_reject event error code={} msg={}", str(o, "code"), str(o, "msg"));
-      if (!logged_in) on_login(str(o, "code"), str(o, "msg"));
+    okx::WsFrame f = okx::parse_ws_frame(text);
+    using Kind = okx::WsFrame::Kind;
+    switch (f.kind) {
+      case Kind::login: return on_login(f.code, f.message);
+      case Kind::op_answer:
+        if (f.op == "sprd-mass-cancel") on_answer(f);
+        return;
+      case Kind::error:
+        log->warn("stage=venue_reject event error code={} msg={}", f.code, f.message);
+        if (!logged_in) on_login(f.code, f.message);
+        return;
+      case Kind::unreadable: return log->warn("stage=parse unreadable frame ignored: {}", f.message);
+      default: return;
     }
   }
 
@@ -125,15 +104,15 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
     finish_start(make_error_code(Errc::auth));
   }
 
-  void on_answer(const json::object& o) {
-    auto it = pending.find(str(o, "id"));
+  void on_answer(const okx::WsFrame& f) {
+    auto it = pending.find(f.id);
     if (it == pending.end()) return;  // timed out already, or not ours
     auto handler = std::move(it->second.handler);
     pending.erase(it);
     CancelAllResult r;
-    r.venue_code = str(o, "code");
-    r.message = str(o, "msg");
-    if (Errc e = map_ws_code(r.venue_code); e != Errc::ok) r.ec = make_error_code(e);
+    r.venue_code = f.code;
+    r.message = f.message;
+    if (Errc e = okx::map_ws_code(r.venue_code); e != Errc::ok) r.ec = make_error_code(e);
     if (r.ec == make_error_code(Errc::rate_limited)) lane.back_off(kWindow);
     finish(std::move(r), handler);
   }
@@ -172,10 +151,7 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
   void send_mass_cancel(const std::string& spread, SteadyTime deadline,
                         std::shared_ptr<CancelAllHandler> handler) {
     const std::string id = "m" + std::to_string(next_id++);  // 1-32 letters/digits, fresh
-    json::object arg;
-    if (!spread.empty()) arg["sprdId"] = spread;
-    json::object msg{{"id", id}, {"op", "sprd-mass-cancel"}, {"args", json::array{arg}}};
-    if (!ws->send(json::serialize(msg))) {
+    if (!ws->send(okx::build_sprd_mass_cancel(id, spread))) {
       CancelAllResult r;
       r.ec = make_error_code(Errc::disconnected);
       r.message = "not connected";

@@ -87,6 +87,7 @@ Names registered_functions(Host& h) {
   lua_pop(L, 1);
   collect_methods(L, "rfq.timer", out);
   collect_methods(L, "rfq.task", out);
+  collect_methods(L, "rfq.subscription", out);
   REQUIRE(lua_gettop(L) == 0);
   return out;
 }
@@ -104,7 +105,7 @@ std::string read_file(const std::string& path) {
 // of a line. Timer/Task are the local class tables of rfq.Timer / rfq.Task.
 Names annotated_functions(const std::string& source) {
   static const std::regex fn(R"(^\s*function\s+(rfq(\.[A-Za-z_][A-Za-z0-9_]*)+)\s*\()");
-  static const std::regex method(R"(^\s*function\s+(Timer|Task):([A-Za-z_][A-Za-z0-9_]*)\s*\()");
+  static const std::regex method(R"(^\s*function\s+(Timer|Task|Subscription):([A-Za-z_][A-Za-z0-9_]*)\s*\()");
   Names out;
   std::istringstream lines(source);
   std::string line;
@@ -113,7 +114,8 @@ Names annotated_functions(const std::string& source) {
     if (std::regex_search(line, m, fn)) {
       out.insert(m[1].str());
     } else if (std::regex_search(line, m, method)) {
-      out.insert(std::string(m[1] == "Timer" ? "rfq.timer" : "rfq.task") + ":" + m[2].str());
+      const std::string type = m[1] == "Timer" ? "rfq.timer" : m[1] == "Task" ? "rfq.task" : "rfq.subscription";
+      out.insert(type + ":" + m[2].str());
     }
   }
   return out;
@@ -121,7 +123,7 @@ Names annotated_functions(const std::string& source) {
 
 // The name as a script writes it: methods on their instance ("timer:cancel", "task:wait").
 std::string doc_name(const std::string& registered) {
-  for (const char* meta : {"rfq.timer:", "rfq.task:"}) {
+  for (const char* meta : {"rfq.timer:", "rfq.task:", "rfq.subscription:"}) {
     const std::string p(meta);
     if (registered.rfind(p, 0) == 0) return p.substr(4) + registered.substr(p.size());
   }
@@ -144,7 +146,7 @@ Names documented_functions(const std::string& markdown) {
       const auto end = part.find_first_of(" `(", begin);
       std::string name = part.substr(begin, end == std::string::npos ? end : end - begin);
       if (name.rfind("rfq.", 0) == 0 || name.rfind("timer:", 0) == 0 ||
-          name.rfind("task:", 0) == 0) {
+          name.rfind("task:", 0) == 0 || name.rfind("subscription:", 0) == 0) {
         out.insert(name);
       }
     }
@@ -176,6 +178,7 @@ TEST_CASE("rfq annotations: every registered function is annotated and every ann
   REQUIRE(registered.count("rfq.cancel") == 1);  // the walk itself works
   REQUIRE(registered.count("rfq.log.info") == 1);
   REQUIRE(registered.count("rfq.timer:cancel") == 1);
+  REQUIRE(registered.count("rfq.subscription:cancel") == 1);
   REQUIRE(registered.count("rfq.task:wait") == 1);
 
   const Names annotated = annotated_functions(read_file(kTypesFile));

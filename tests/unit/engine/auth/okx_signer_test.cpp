@@ -1,4 +1,5 @@
 // OKX signing against the vectors in PROTOCOLS.md §1 (sample secret from the OKX docs).
+#include "engine/auth/deribit_signer.hpp"
 #include "engine/auth/okx_signer.hpp"
 
 #include <catch2/catch.hpp>
@@ -125,4 +126,23 @@ TEST_CASE("equal_ct compares content and length", "[auth]") {
   CHECK_FALSE(equal_ct("", "a"));
   CHECK(equal_ct(std::string_view("a\0b", 3), std::string_view("a\0b", 3)));
   CHECK_FALSE(equal_ct(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+}
+
+TEST_CASE("deribit: client_signature and deri-hmac-sha256 match the PROTOCOLS.md vectors",
+          "[auth][deribit]") {
+  CHECK(rfq::auth::deribit_ws_signature("AMANDASECRECT", 1576074319000, "1iqt2wls", "") ==
+        "56590594f97921b09b18f166befe0d1319b198bbcdad7ca73382de2f88fe9aa1");
+  CHECK(rfq::auth::deribit_http_signature("AMANDASECRECT", 1576074319000, "1iqt2wls", "get",
+                                          "/api/v2/private/cancel_block_rfq?block_rfq_id=366",
+                                          "") ==
+        "2f6ad5b80fdc93a6cf819196214a89e4ea353e6786925c3985bd6770e8fa5dae");
+  rfq::auth::DeribitCredentials creds{"AMANDA", rfq::auth::Secret("AMANDASECRECT")};
+  CHECK(rfq::auth::deribit_http_authorization(creds, 1576074319000, "1iqt2wls", "GET",
+                                              "/api/v2/private/cancel_block_rfq?block_rfq_id=366",
+                                              "") ==
+        "deri-hmac-sha256 id=AMANDA,ts=1576074319000,"
+        "sig=2f6ad5b80fdc93a6cf819196214a89e4ea353e6786925c3985bd6770e8fa5dae,nonce=1iqt2wls");
+  // A different body or nonce gives a different signature.
+  CHECK(rfq::auth::deribit_ws_signature("AMANDASECRECT", 1576074319000, "1iqt2wls", "x") !=
+        "56590594f97921b09b18f166befe0d1319b198bbcdad7ca73382de2f88fe9aa1");
 }

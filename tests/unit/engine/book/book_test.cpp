@@ -1,8 +1,11 @@
 // The RFQ book: open RFQs per venue with an expiry index (DESIGN §4 rfq.open).
 #include "engine/book/book.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using rfq::Book;
@@ -257,4 +260,290 @@ TEST_CASE("book: RFQs found past expiry are marked expired and finished ones can
   CHECK(book.find("okx", "2") == nullptr);
   CHECK(book.size() == 1);
   CHECK(book.active_count() == 1);
+}
+
+// ---- listeners, confirmed, replace_active(taken_at_ms) --------------------------------------
+
+namespace {
+
+// One listener call: which RFQ, its state as the listener saw it, and the previous state.
+struct Change {
+  std::string key;  // venue:id
+  std::string state;
+  std::string previous;
+  bool operator==(const Change&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Change& c) {
+  return os << "{" << c.key << " " << c.previous << "->" << c.state << "}";
+}
+
+struct Recorder {
+  std::vector<Change> changes;
+  rfq::Book::Listener listener() {
+    return [this](const Rfq& r, std::string_view previous) {
+      changes.push_back({r.venue + ":" + r.id, r.state, std::string(previous)});
+    };
+  }
+};
+
+Rfq confirmed(Rfq r, bool c = true) {
+  r.confirmed = c;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("book listeners: upsert reports new RFQs and state changes, not repeats",
+          "[book][listen]") {
+  Book book;
+  Recorder rec;
+  book.listen(rec.listener());
+
+  book.upsert(make("okx", "1", kNow + 5'000));
+  CHECK(rec.changes == std::vector<Change>{{"okx:1", "active", ""}});
+
+  SECTION("same state again: no call, even when other fields changed") {
+    book.upsert(make("okx", "1", kNow + 9'000, "active", "c1"));
+    CHECK(rec.changes.size() == 1);
+  }
+  SECTION("a new state: called with the previous one") {
+    CHECK(book.upsert(make("okx", "1", kNow + 5'000, "canceled")) == "active");
+    CHECK(rec.changes ==
+          std::vector<Change>{{"okx:1", "active", ""}, {"okx:1", "canceled", "active"}});
+    book.upsert(make("okx", "1", kNow + 5'000, "canceled"));
+    CHECK(rec.changes.size() == 2);
+  }
+  SECTION("a new RFQ in a state other than active is still new") {
+    book.upsert(make("deribit", "1", kNow + 5'000, "filled"));
+    CHECK(rec.changes.back() == Change{"deribit:1", "filled", ""});
+  }
+}
+
+TEST_CASE("book listeners: called synchronously with the book already changed", "[book][listen]") {
+  Book book;
+  int calls = 0;
+  bool saw_book_state = false;
+  book.listen([&](const Rfq& r, std::string_view previous) {
+    ++calls;
+    const Rfq* stored = book.find(r.venue, r.id);
+    saw_book_state = stored == &r && stored->state == r.state && previous != r.state;
+  });
+  book.upsert(make("okx", "1", kNow + 5'000, "active", "c1"));
+  CHECK(calls == 1);  // inside upsert()
+  CHECK(saw_book_state);
+  saw_book_state = false;
+  REQUIRE(book.set_state("okx", "", "c1", "canceled", "canceled"));
+  CHECK(calls == 2);  // inside set_state()
+  CHECK(saw_book_state);
+}
+
+TEST_CASE("book listeners: set_state reports a changed state only", "[book][listen]") {
+  Book book;
+  book.upsert(make("okx", "1", kNow + 5'000, "active", "c1"));
+  book.upsert(confirmed(make("okx", "2", kNow + 5'000, "canceled", "c2")));
+  Recorder rec;
+  book.listen(rec.listener());
+
+  SECTION("by id: previous state given, confirmed cleared") {
+    REQUIRE(book.set_state("okx", "1", "", "canceled", "canceled"));
+    CHECK(rec.changes == std::vector<Change>{{"okx:1", "canceled", "active"}});
+    CHECK_FALSE(book.find("okx", "1")->confirmed);
+  }
+  SECTION("by client id") {
+    REQUIRE(book.set_state("okx", "", "c1", "expired", "expired"));
+    CHECK(rec.changes == std::vector<Change>{{"okx:1", "expired", "active"}});
+  }
+  SECTION("the same state: no call, and a confirmed state stays confirmed") {
+    REQUIRE(book.set_state("okx", "2", "", "canceled", "canceled"));
+    REQUIRE(book.set_state("okx", "", "c2", "canceled", "cancelled"));
+    CHECK(rec.changes.empty());
+    REQUIRE(book.find("okx", "2"));
+    CHECK(book.find("okx", "2")->confirmed);
+    CHECK(book.find("okx", "2")->raw_state == "canceled");  // untouched
+  }
+  SECTION("the same state on an unconfirmed RFQ leaves it unconfirmed") {
+    REQUIRE(book.set_state("okx", "1", "", "active", "active"));
+    CHECK(rec.changes.empty());
+    CHECK_FALSE(book.find("okx", "1")->confirmed);
+  }
+  SECTION("a new state on a confirmed RFQ: called, and no longer confirmed") {
+    REQUIRE(book.set_state("okx", "2", "", "filled", "filled"));
+    CHECK(rec.changes == std::vector<Change>{{"okx:2", "filled", "canceled"}});
+    CHECK_FALSE(book.find("okx", "2")->confirmed);
+  }
+  SECTION("an unknown RFQ: false and no call") {
+    CHECK_FALSE(book.set_state("okx", "9", "", "canceled", "canceled"));
+    CHECK_FALSE(book.set_state("deribit", "1", "", "canceled", "canceled"));
+    CHECK(rec.changes.empty());
+  }
+}
+
+TEST_CASE("book listeners: open() reports the RFQs it marks expired", "[book][listen]") {
+  Book book;
+  book.upsert(make("okx", "past", kNow - 1));
+  book.upsert(make("okx", "live", kNow + 5'000));
+  book.upsert(make("okx", "done", kNow - 1, "canceled"));  // past expiry, but not active
+  book.upsert(make("deribit", "cut", kNow + 1'000));
+  REQUIRE(book.set_state("deribit", "cut", "", "canceled", "canceled"));  // keeps its index entry
+  Recorder rec;
+  book.listen(rec.listener());
+
+  CHECK(ids(book.open({}, kNow)) == std::vector<std::string>{"okx:live"});
+  CHECK(rec.changes == std::vector<Change>{{"okx:past", "expired", "active"}});
+  CHECK(book.find("okx", "past")->state == "expired");
+  CHECK_FALSE(book.find("okx", "past")->confirmed);
+
+  book.open({}, kNow);  // already expired: not again
+  CHECK(rec.changes.size() == 1);
+  book.open({}, kNow + 5'000);  // "live" reaches its expiry; "cut" was canceled, not expired
+  CHECK(rec.changes ==
+        std::vector<Change>{{"okx:past", "expired", "active"}, {"okx:live", "expired", "active"}});
+  CHECK(book.find("deribit", "cut")->state == "canceled");
+}
+
+TEST_CASE("book listeners: replace_active reports what the snapshot adds or changes",
+          "[book][listen]") {
+  Book book;
+  book.upsert(make("okx", "1", kNow + 5'000));
+  book.upsert(make("okx", "2", kNow + 5'000));
+  Recorder rec;
+  book.listen(rec.listener());
+
+  std::vector<Rfq> snapshot;
+  snapshot.push_back(make("okx", "1", kNow + 5'000));  // unchanged
+  snapshot.push_back(make("okx", "2", kNow + 5'000, "pending_fill"));
+  snapshot.push_back(make("okx", "3", kNow + 6'000));
+  snapshot.push_back(make("okx", "4", kNow + 7'000));
+  book.replace_active("okx", std::move(snapshot));
+
+  std::vector<Change> got = rec.changes;
+  std::sort(got.begin(), got.end(), [](const Change& a, const Change& b) { return a.key < b.key; });
+  CHECK(got == std::vector<Change>{{"okx:2", "pending_fill", "active"},
+                                   {"okx:3", "active", ""},
+                                   {"okx:4", "active", ""}});
+}
+
+TEST_CASE("book listeners: unlisten stops calls; every listener is called", "[book][listen]") {
+  Book book;
+  Recorder a, b;
+  const auto ida = book.listen(a.listener());
+  const auto idb = book.listen(b.listener());
+  CHECK(ida != idb);
+
+  book.upsert(make("okx", "1", kNow + 5'000));
+  CHECK(a.changes == std::vector<Change>{{"okx:1", "active", ""}});
+  CHECK(b.changes == a.changes);
+
+  book.unlisten(ida);
+  REQUIRE(book.set_state("okx", "1", "", "canceled", "canceled"));
+  CHECK(a.changes.size() == 1);
+  CHECK(b.changes.size() == 2);
+  CHECK(b.changes.back() == Change{"okx:1", "canceled", "active"});
+
+  book.unlisten(ida);        // twice: ignored
+  book.unlisten(idb + 100);  // unknown: ignored
+  book.upsert(make("okx", "2", kNow + 5'000));
+  CHECK(b.changes.size() == 3);
+
+  book.unlisten(idb);
+  book.upsert(make("okx", "3", kNow + 5'000));
+  REQUIRE(book.set_state("okx", "2", "", "canceled", "canceled"));
+  book.open({}, kNow + 10'000);
+  CHECK(a.changes.size() == 1);
+  CHECK(b.changes.size() == 3);
+
+  SECTION("a listener added later gets its own id and only later changes") {
+    Recorder c;
+    const auto idc = book.listen(c.listener());
+    CHECK(idc != ida);
+    CHECK(idc != idb);
+    book.upsert(make("okx", "4", kNow + 20'000));
+    CHECK(c.changes == std::vector<Change>{{"okx:4", "active", ""}});
+  }
+}
+
+TEST_CASE("book confirmed: upsert keeps the caller's flag, set_state to a new state clears it",
+          "[book]") {
+  Book book;
+  book.upsert(confirmed(make("okx", "1", kNow + 5'000, "canceled")));
+  REQUIRE(book.find("okx", "1"));
+  CHECK(book.find("okx", "1")->confirmed);
+
+  book.upsert(make("okx", "2", kNow + 5'000));
+  CHECK_FALSE(book.find("okx", "2")->confirmed);
+
+  SECTION("upsert replaces the flag along with the rest") {
+    book.upsert(confirmed(make("okx", "1", kNow + 5'000, "canceled"), false));
+    CHECK_FALSE(book.find("okx", "1")->confirmed);
+    book.upsert(confirmed(make("okx", "2", kNow + 5'000, "active")));  // same state, now confirmed
+    CHECK(book.find("okx", "2")->confirmed);
+  }
+  SECTION("set_state to a new state clears it") {
+    book.upsert(confirmed(make("okx", "2", kNow + 5'000, "active")));
+    REQUIRE(book.set_state("okx", "2", "", "canceled", "canceled"));
+    CHECK_FALSE(book.find("okx", "2")->confirmed);
+    CHECK(book.find("okx", "2")->state == "canceled");
+  }
+  SECTION("set_state to the state it has keeps it") {
+    REQUIRE(book.set_state("okx", "1", "", "canceled", "canceled"));
+    CHECK(book.find("okx", "1")->confirmed);
+  }
+  SECTION("replace_active keeps the snapshot's flag") {
+    std::vector<Rfq> snapshot;
+    snapshot.push_back(confirmed(make("okx", "2", kNow + 5'000)));
+    book.replace_active("okx", std::move(snapshot));
+    CHECK(book.find("okx", "2")->confirmed);
+  }
+}
+
+TEST_CASE(
+    "book replace_active: RFQs created at or after taken_at_ms survive a snapshot that "
+    "misses them",
+    "[book]") {
+  Book book;
+  constexpr std::int64_t kTaken = kNow;
+  book.upsert(make("okx", "old", kNow + 5'000, "active", "c-old", kTaken - 5'000));
+  book.upsert(make("okx", "just-before", kNow + 6'000, "active", "", kTaken - 1));
+  book.upsert(make("okx", "at", kNow + 7'000, "active", "c-at", kTaken));
+  book.upsert(make("okx", "after", kNow + 8'000, "active", "", kTaken + 100));
+  book.upsert(make("okx", "done", kNow + 8'000, "canceled", "", kTaken - 5'000));
+  book.upsert(make("deribit", "other", kNow + 9'000, "active", "", kTaken - 5'000));
+  REQUIRE(book.active_count() == 5);
+
+  SECTION("with taken_at_ms") {
+    std::vector<Rfq> snapshot;
+    snapshot.push_back(make("okx", "listed", kNow + 4'000, "active", "", kTaken - 9'000));
+    book.replace_active("okx", std::move(snapshot), kTaken);
+
+    CHECK(book.find("okx", "old") == nullptr);
+    CHECK(book.find_by_client_id("okx", "c-old") == nullptr);
+    CHECK(book.find("okx", "just-before") == nullptr);
+    REQUIRE(book.find("okx", "at"));  // created at taken_at: the feed may know better
+    CHECK(book.find("okx", "at")->state == "active");
+    CHECK(book.find_by_client_id("okx", "c-at") == book.find("okx", "at"));
+    REQUIRE(book.find("okx", "after"));
+    CHECK(book.find("okx", "listed") != nullptr);
+    CHECK(book.find("okx", "done") != nullptr);
+    CHECK(book.find("deribit", "other") != nullptr);
+    CHECK(book.active_count() == 4);
+    CHECK(ids(book.open({}, kNow)) ==
+          std::vector<std::string>{"okx:listed", "okx:at", "okx:after", "deribit:other"});
+  }
+  SECTION("without it: every active RFQ the snapshot misses is dropped, as before") {
+    book.replace_active("okx", {});
+    CHECK(book.find("okx", "old") == nullptr);
+    CHECK(book.find("okx", "just-before") == nullptr);
+    CHECK(book.find("okx", "at") == nullptr);
+    CHECK(book.find("okx", "after") == nullptr);
+    CHECK(book.find_by_client_id("okx", "c-at") == nullptr);
+    CHECK(book.find("okx", "done") != nullptr);
+    CHECK(book.active_count() == 1);
+    CHECK(ids(book.open({}, kNow)) == std::vector<std::string>{"deribit:other"});
+  }
+  SECTION("a taken_at_ms before every creation keeps them all") {
+    book.replace_active("okx", {}, kTaken - 10'000);
+    CHECK(book.size() == 6);
+    CHECK(book.active_count() == 5);
+  }
 }

@@ -3,10 +3,13 @@
 
 #include "engine/limits/lane.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstddef>
+#include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "engine/core/clock.hpp"
@@ -33,34 +36,73 @@ struct Outcome {
   int calls = 0;
   error_code ec;
   SteadyTime at{};
+  bool urgent = false;
+  bool inside_call = false;  // told while submit() or back_off() was still running
   bool released() const { return calls == 1 && !ec; }
   bool failed_with(Errc e) const { return calls == 1 && ec == make_error_code(e); }
 };
 
-// One lane of 5 per 2 s on a virtual clock; submissions are numbered in submit order.
+// One lane of `count` per 2 s (5 unless told) on a virtual clock; submissions are numbered in
+// submit order.
 struct LaneWorld {
   boost::asio::io_context io;
   VirtualClock clock{io, kStartMs};
-  Lane lane{clock, "cancel-rfq", WindowLimit(kCount, kWindow)};
+  Lane lane;
   std::vector<Outcome> outcomes = std::vector<Outcome>(64);
+  std::vector<std::size_t> release_order;  // ids in the order the lane released them
   std::size_t submitted = 0;
+  bool in_call = false;
   const SteadyTime t0 = clock.steady_now();
 
-  std::size_t submit(SteadyTime deadline) {
+  explicit LaneWorld(std::size_t count = kCount, std::size_t reserve = 0)
+      : lane(clock, "cancel-rfq", WindowLimit(count, kWindow), reserve) {}
+
+  std::size_t submit(SteadyTime deadline, bool urgent = false) {
     const std::size_t id = submitted++;
-    lane.submit(deadline, [this, id](error_code ec) {
-      auto& o = outcomes[id];
-      ++o.calls;
-      o.ec = ec;
-      o.at = clock.steady_now();
-    });
+    if (id >= outcomes.size()) outcomes.resize(2 * id);
+    outcomes[id].urgent = urgent;
+    in_call = true;
+    lane.submit(
+        deadline,
+        [this, id](error_code ec) {
+          auto& o = outcomes[id];
+          ++o.calls;
+          o.ec = ec;
+          o.at = clock.steady_now();
+          o.inside_call = in_call;
+          if (!ec) release_order.push_back(id);
+        },
+        urgent);
+    in_call = false;
     return id;
   }
   std::size_t submit_long() { return submit(clock.steady_now() + kLongDeadline); }
+  std::size_t submit_urgent(SteadyTime deadline) { return submit(deadline, true); }
+  void back_off(std::chrono::nanoseconds d) {
+    in_call = true;
+    lane.back_off(d);
+    in_call = false;
+  }
   // Advances to t0 + t (absolute virtual time), running every timer due on the way.
   void advance_to(std::chrono::nanoseconds t) { clock.advance(t0 + t - clock.steady_now()); }
   std::chrono::nanoseconds since_t0(SteadyTime t) const { return t - t0; }
+  std::chrono::nanoseconds released_at(std::size_t id) const { return since_t0(outcomes[id].at); }
 };
+
+// The most releases any half-open window [t, t + 2 s) holds (urgent_too = false: normal only).
+int busiest_window(const LaneWorld& w, bool urgent_too = true) {
+  int most = 0;
+  for (auto start : w.release_order) {
+    int in_window = 0;
+    for (auto id : w.release_order) {
+      const auto& o = w.outcomes[id];
+      if (!urgent_too && o.urgent) continue;
+      in_window += (o.at >= w.outcomes[start].at && o.at < w.outcomes[start].at + kWindow);
+    }
+    most = std::max(most, in_window);
+  }
+  return most;
+}
 
 }  // namespace
 
@@ -288,4 +330,217 @@ TEST_CASE("lane: depth and remaining follow the queue and the window", "[limits]
 
   w.advance_to(4000ms);
   CHECK(w.lane.remaining() == 5);
+}
+
+TEST_CASE("lane reserve: 2 per window with 1 reserved sends normal traffic one per window",
+          "[limits][reserve]") {
+  LaneWorld w(2, 1);
+  CHECK(w.lane.reserve() == 1);
+  CHECK(w.lane.remaining() == 2);
+  CHECK(w.lane.remaining_normal() == 1);
+
+  const auto a = w.submit_long();
+  const auto b = w.submit_long();
+  const auto c = w.submit_long();
+  CHECK(w.outcomes[a].released());
+  CHECK(w.lane.depth() == 2);
+  // The second slot of this window is the urgent one.
+  CHECK(w.lane.remaining() == 1);
+  CHECK(w.lane.remaining_normal() == 0);
+
+  w.advance_to(kWindow - 1ms);
+  CHECK(w.outcomes[b].calls == 0);
+  w.advance_to(10s);
+  REQUIRE(w.outcomes[b].released());
+  REQUIRE(w.outcomes[c].released());
+  CHECK(w.released_at(a) == 0s);
+  CHECK(w.released_at(b) == kWindow);
+  CHECK(w.released_at(c) == 2 * kWindow);
+  CHECK(busiest_window(w) == 1);
+  CHECK(w.lane.sent() == 3);
+  CHECK(w.lane.expired() == 0);
+}
+
+TEST_CASE("lane reserve: an urgent request takes the reserved slot of a saturated lane at once",
+          "[limits][reserve]") {
+  // 5 per 2 s, 1 reserved: the sweep gets 4 per window.
+  LaneWorld w(5, 1);
+  std::vector<std::size_t> sweep;
+  for (int i = 0; i < 10; ++i) sweep.push_back(w.submit_long());
+  w.advance_to(500ms);
+  REQUIRE(w.lane.depth() == 6);
+  CHECK(w.lane.remaining() == 1);
+  CHECK(w.lane.remaining_normal() == 0);
+
+  // Released inside submit, ahead of the 6 queued sweep requests.
+  const auto cancel_all = w.submit_urgent(w.t0 + 500ms);
+  CHECK(w.outcomes[cancel_all].released());
+  CHECK(w.outcomes[cancel_all].at == w.t0 + 500ms);
+  CHECK(w.lane.remaining() == 0);
+
+  w.advance_to(10s);
+  std::vector<std::chrono::nanoseconds> at;
+  for (auto id : sweep) {
+    REQUIRE(w.outcomes[id].released());
+    at.push_back(w.released_at(id));
+  }
+  // The urgent send at 0.5 s takes one of the 2 s window's slots, so one sweep request
+  // waits for it to leave (2.5 s).
+  const std::vector<std::chrono::nanoseconds> expected = {0s, 0s, 0s,     0s, 2s,
+                                                          2s, 2s, 2500ms, 4s, 4s};
+  CHECK(at == expected);
+  CHECK(busiest_window(w) <= 5);
+  CHECK(busiest_window(w, false) <= 4);
+  CHECK(w.lane.sent() == 11);
+  CHECK(w.lane.expired() == 0);
+}
+
+TEST_CASE("lane reserve: an urgent request refuses the queued normal ones it pushes too late",
+          "[limits][reserve]") {
+  LaneWorld w(5, 1);
+  for (int i = 0; i < 7; ++i) w.submit_long();  // 4 at 0 s, 3 at 2 s
+  const auto tight = w.submit(w.t0 + 2s);       // the 4th normal slot of the 2 s window
+  w.advance_to(500ms);
+  REQUIRE(w.outcomes[tight].calls == 0);
+
+  SECTION("the urgent send at 0.5 s moves it to 2.5 s: it fails inside that submit") {
+    const auto cancel_all = w.submit_urgent(w.t0 + 500ms);
+    CHECK(w.outcomes[cancel_all].released());
+    CHECK(w.outcomes[tight].failed_with(Errc::rate_limited));
+    CHECK(w.outcomes[tight].at == w.t0 + 500ms);
+    w.advance_to(10s);
+    CHECK(w.outcomes[tight].calls == 1);
+    CHECK(w.lane.expired() == 1);
+    CHECK(w.lane.sent() == 8);
+  }
+  SECTION("without the urgent request it goes out at its deadline") {
+    w.advance_to(10s);
+    CHECK(w.outcomes[tight].released());
+    CHECK(w.released_at(tight) == 2s);
+    CHECK(w.lane.sent() == 8);
+  }
+}
+
+TEST_CASE("lane reserve: deadline refusal uses the reserve-aware slot for normal requests only",
+          "[limits][reserve]") {
+  LaneWorld w(2, 1);
+  w.submit_long();  // normal traffic is now full until t0 + 2 s; one urgent slot is left
+
+  SECTION("a normal request that would need the reserved slot fails at submit, unsent") {
+    const auto normal = w.submit(w.t0 + 1s);
+    CHECK(w.outcomes[normal].failed_with(Errc::rate_limited));
+    CHECK(w.outcomes[normal].at == w.t0);
+    CHECK(w.lane.depth() == 0);
+    CHECK(w.lane.sent() == 1);
+    CHECK(w.lane.expired() == 1);
+
+    const auto urgent = w.submit_urgent(w.t0 + 1s);
+    CHECK(w.outcomes[urgent].released());
+    CHECK(w.outcomes[urgent].at == w.t0);
+    CHECK(w.lane.sent() == 2);
+    CHECK(w.lane.expired() == 1);
+  }
+  SECTION("a normal request whose reserve-aware slot is exactly its deadline goes out then") {
+    const auto normal = w.submit(w.t0 + kWindow);
+    CHECK(w.outcomes[normal].calls == 0);
+    w.advance_to(10s);
+    CHECK(w.outcomes[normal].released());
+    CHECK(w.released_at(normal) == kWindow);
+    CHECK(w.lane.expired() == 0);
+  }
+  SECTION("back_off refuses a queued normal request by its reserve-aware slot") {
+    const auto normal = w.submit(w.t0 + 2500ms);  // projected at 2 s
+    w.back_off(1s);                               // closed until 1 s: the projection stays at 2 s
+    CHECK(w.outcomes[normal].calls == 0);
+    w.back_off(2600ms);  // now 2.6 s, past its deadline
+    CHECK(w.outcomes[normal].failed_with(Errc::rate_limited));
+    CHECK(w.outcomes[normal].at == w.t0);
+
+    const auto urgent = w.submit_urgent(w.t0 + 2600ms);
+    w.advance_to(10s);
+    CHECK(w.outcomes[urgent].released());
+    CHECK(w.released_at(urgent) == 2600ms);
+    CHECK(w.lane.expired() == 1);
+  }
+}
+
+TEST_CASE("lane reserve: the reserve must leave at least one slot", "[limits][reserve]") {
+  boost::asio::io_context io;
+  VirtualClock clock{io, kStartMs};
+  CHECK(Lane(clock, "cancel-all-rfqs", WindowLimit(2, kWindow)).reserve() == 0);
+  CHECK(Lane(clock, "cancel-all-rfqs", WindowLimit(2, kWindow), 1).reserve() == 1);
+  CHECK_THROWS_AS(Lane(clock, "cancel-all-rfqs", WindowLimit(2, kWindow), 2),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(Lane(clock, "cancel-all-rfqs", WindowLimit(2, kWindow), 7),
+                  std::invalid_argument);
+  CHECK_THROWS_WITH(Lane(clock, "cancel-all-rfqs", WindowLimit(2, kWindow), 2),
+                    "lane cancel-all-rfqs: reserve 2 must be below the limit count 2");
+}
+
+TEST_CASE("lane reserve: random traffic keeps both limits and refuses only inside a call",
+          "[limits][reserve]") {
+  // Exact projections mean a request is refused while submit() or back_off() runs, never
+  // later by the pump; every release keeps the sliding-window rule for its kind.
+  struct Shape {
+    std::size_t count;
+    std::size_t reserve;
+  };
+  for (const Shape shape : {Shape{5, 0}, Shape{5, 1}, Shape{5, 4}, Shape{2, 1}, Shape{3, 1}}) {
+    DYNAMIC_SECTION("count " << shape.count << ", reserve " << shape.reserve) {
+      LaneWorld w(shape.count, shape.reserve);
+      std::mt19937 rng(20240611u + shape.count * 10 + shape.reserve);
+      auto ms = [&rng](int lo, int hi) {
+        return std::chrono::milliseconds(std::uniform_int_distribution<int>(lo, hi)(rng));
+      };
+      for (int step = 0; step < 400; ++step) {
+        w.clock.advance(ms(0, 400));
+        const int kind = std::uniform_int_distribution<int>(0, 19)(rng);
+        const auto now = w.clock.steady_now();
+        if (kind < 14) {
+          w.submit(now + ms(0, 8000));
+        } else if (kind < 19) {
+          w.submit_urgent(now + ms(0, 3000));
+        } else {
+          w.back_off(ms(0, 2500));
+        }
+      }
+      w.advance_to(1h);
+      REQUIRE(w.lane.depth() == 0);
+
+      std::size_t released = 0;
+      std::size_t refused = 0;
+      std::size_t urgent_released = 0;
+      for (std::size_t id = 0; id < w.submitted; ++id) {
+        INFO("submission " << id);
+        const auto& o = w.outcomes[id];
+        REQUIRE(o.calls == 1);
+        if (o.released()) {
+          ++released;
+          urgent_released += o.urgent;
+        } else {
+          CHECK(o.failed_with(Errc::rate_limited));
+          CHECK(o.inside_call);
+          ++refused;
+        }
+      }
+      CHECK(w.lane.sent() == released);
+      CHECK(w.lane.expired() == refused);
+      // Both kinds went out and both were refused somewhere, or the test proves little.
+      CHECK(urgent_released > 0);
+      CHECK(released - urgent_released > 0);
+      CHECK(refused > 0);
+
+      // Replay the releases in order: each saw fewer than its kind's slots in use.
+      const auto& order = w.release_order;
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto& o = w.outcomes[order[k]];
+        std::size_t in_use = 0;
+        for (std::size_t j = 0; j < k; ++j) in_use += (w.outcomes[order[j]].at + kWindow > o.at);
+        INFO("release " << k << " of submission " << order[k]);
+        CHECK(in_use < (o.urgent ? shape.count : shape.count - shape.reserve));
+      }
+      CHECK(busiest_window(w) <= int(shape.count));
+      CHECK(busiest_window(w, false) <= int(shape.count - shape.reserve));
+    }
+  }
 }

@@ -1,6 +1,7 @@
 // OkxSim's test hooks through handle(): fills on command and injected faults (delay, 503
 // unavailable, dropped connection): which requests they hit, whether the request is processed,
-// what the reply tells the transport and what the journal records.
+// what the reply tells the transport and what the journal records; and that ws-push faults
+// (rfqs pushes, okx_ws_sim_test.cpp) are delay or drop only and never hit a request.
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -216,4 +217,63 @@ TEST_CASE("okx sim: fault kind names round-trip", "[sim][okx][fault]") {
   CHECK(to_string(FaultKind::unavailable) == "unavailable");
   CHECK_FALSE(fault_kind_from("Drop").has_value());
   CHECK_FALSE(fault_kind_from("").has_value());
+}
+
+TEST_CASE("okx sim: a ws-push fault is delay or drop, and only rfqs pushes take it",
+          "[sim][okx][fault]") {
+  World w;
+  SECTION("unavailable and ws_close are refused, naming the kinds it takes") {
+    CHECK_THROWS_WITH(w.okx.inject({"ws-push", FaultKind::unavailable}),
+                      Catch::Contains("'ws-push' fault is delay or drop, not unavailable"));
+    CHECK_THROWS_WITH(w.okx.inject({"ws-push", FaultKind::ws_close}),
+                      Catch::Contains("'ws-push' fault is delay or drop, not ws_close"));
+    CHECK_THROWS_AS(w.okx.inject({"ws-push", FaultKind::unavailable}), std::invalid_argument);
+    CHECK(w.okx.pending_faults() == 0);
+  }
+  SECTION("a misspelt endpoint is refused with the names that exist") {
+    CHECK_THROWS_WITH(w.okx.inject({"ws_push", FaultKind::drop}),
+                      Catch::Contains("no endpoint named 'ws_push'") &&
+                          Catch::Contains("ws-push") && Catch::Contains("cancel-rfq"));
+  }
+  SECTION("no HTTP request and no WebSocket message takes it") {
+    OkxSimOptions options;
+    options.enforce_limits = false;
+    World quiet(options);
+    const auto id = quiet.add();
+    quiet.okx.inject({"ws-push", FaultKind::drop, 0, 2});
+    quiet.okx.inject({"ws-push", FaultKind::delay, 40});
+    CHECK(quiet.okx.pending_faults() == 3);
+
+    const auto reply = quiet.okx.handle(cancel_id(quiet, id));
+    CHECK_FALSE(reply.drop);
+    CHECK(code_of(reply) == "0");
+    CHECK(quiet.okx.handle(get_rfqs(quiet)).delay_ms == 0);
+    CHECK(quiet.okx.handle({"GET", "/api/v5/public/time", "", {}}).status == 200);
+    CHECK(quiet.okx.handle({"GET", "/api/v5/nope", "", {}}).status == 404);  // endpoint ""
+    CHECK_FALSE(quiet.okx.take_ws_close());
+    CHECK(quiet.okx.pending_faults() == 3);
+    for (const auto& e : quiet.journal.find("okx", "")) CHECK_FALSE(e.contains("fault"));
+
+    // Pushes take them, in injection order, one unit at a time.
+    for (int i = 0; i < 2; ++i) {
+      const auto fault = quiet.okx.take_push_fault();
+      REQUIRE(fault);
+      CHECK(fault->kind == FaultKind::drop);
+      CHECK(fault->endpoint == "ws-push");
+      CHECK(fault->count == 1);
+    }
+    const auto delayed = quiet.okx.take_push_fault();
+    REQUIRE(delayed);
+    CHECK(delayed->kind == FaultKind::delay);
+    CHECK(delayed->delay_ms == 40);
+    CHECK_FALSE(quiet.okx.take_push_fault());
+    CHECK(quiet.okx.pending_faults() == 0);
+  }
+  SECTION("pushes take no other fault, not even one for any endpoint") {
+    w.okx.inject({"", FaultKind::drop});
+    w.okx.inject({"ws", FaultKind::ws_close});
+    w.okx.inject({"cancel-rfq", FaultKind::delay, 10});
+    CHECK_FALSE(w.okx.take_push_fault());
+    CHECK(w.okx.pending_faults() == 3);
+  }
 }

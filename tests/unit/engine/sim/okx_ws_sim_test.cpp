@@ -1,6 +1,7 @@
 // OkxWsSession driven by text, no sockets, on a VirtualClock: ping/pong, login and each of its
 // refusals, subscribe before and after login, rfqs pushes on every state change, the
-// sprd-mass-cancel op and its limit, the idle close, the ws_close fault and the journal.
+// sprd-mass-cancel op and its limit, the idle close, the ws_close and ws-push faults and the
+// journal.
 
 #include "engine/sim/okx_ws_sim.hpp"
 
@@ -722,5 +723,174 @@ TEST_CASE("okx ws: ws_close faults take endpoint ws or none, and only they do",
   SECTION("ws_close is named in both directions") {
     CHECK(to_string(FaultKind::ws_close) == "ws_close");
     CHECK(fault_kind_from("ws_close") == FaultKind::ws_close);
+  }
+}
+
+// ---- ws-push faults ------------------------------------------------------------------------
+
+TEST_CASE("okx ws: a ws-push drop fault loses one push and keeps the connection open",
+          "[sim][ws][fault][push]") {
+  World w;
+  Subscribed sub(w);
+  auto& conn = sub.conn;
+  w.okx.inject({"ws-push", FaultKind::drop});
+  REQUIRE(w.okx.pending_faults() == 1);
+
+  const auto first = w.add();
+  const auto second = w.add();
+  auto got = pushes(conn);
+  REQUIRE(got.size() == 1);
+  CHECK(str_of(pushed_item(got[0]), "rfqId") == second);
+  CHECK_FALSE(conn.closed);
+  CHECK(w.okx.pending_faults() == 0);
+  CHECK(w.okx.rfq(first)->state == "active");  // only the frame was lost, not the change
+
+  // Used up: the next change of the lost RFQ is pushed.
+  w.okx.handle(cancel_request(w.clock, R"({"rfqId":")" + first + R"("})"));
+  got = pushes(conn);
+  REQUIRE(got.size() == 1);
+  CHECK(str_of(pushed_item(got[0]), "rfqId") == first);
+  CHECK(str_of(pushed_item(got[0]), "state") == "canceled");
+
+  const auto entries = w.journal.find("okx_ws", "push");
+  REQUIRE(entries.size() == 1);  // pushes sent without a fault are not journaled
+  CHECK(str_of(entries[0], "fault") == "drop");
+  CHECK(str_of(entries[0], "conn_id") == conn.session.conn_id());
+  CHECK(str_of(entries[0], "channel") == "rfqs");
+  CHECK(str_of(entries[0], "rfq_id") == first);
+  CHECK(str_of(entries[0], "state") == "active");
+  CHECK_FALSE(entries[0].contains("delay_ms"));
+}
+
+TEST_CASE("okx ws: a ws-push fault unit is one push to one connection", "[sim][ws][fault][push]") {
+  World w;
+  Subscribed a(w);
+  Subscribed b(w);
+  WsConn not_subscribed(w.okx);
+  log_in(not_subscribed, w.clock);
+  w.okx.inject({"ws-push", FaultKind::drop, 0, 3});
+
+  w.add();  // one change, two pushes: both lost, two units
+  CHECK(pushes(a.conn).empty());
+  CHECK(pushes(b.conn).empty());
+  CHECK(w.okx.pending_faults() == 1);
+  w.add();  // a loses it (first subscribed, first pushed to), b gets it
+  CHECK(pushes(a.conn).empty());
+  CHECK(pushes(b.conn).size() == 1);
+  CHECK(w.okx.pending_faults() == 0);
+  w.add();
+  CHECK(pushes(a.conn).size() == 1);
+  CHECK(pushes(b.conn).size() == 1);
+  CHECK(not_subscribed.take().empty());
+  const auto entries = w.journal.find("okx_ws", "push");
+  REQUIRE(entries.size() == 3);
+  CHECK(str_of(entries[0], "conn_id") == a.conn.session.conn_id());
+  CHECK(str_of(entries[1], "conn_id") == b.conn.session.conn_id());
+  CHECK(str_of(entries[2], "conn_id") == a.conn.session.conn_id());
+}
+
+TEST_CASE("okx ws: a ws-push delay holds the push back and later pushes wait behind it",
+          "[sim][ws][fault][push]") {
+  World w;
+  Subscribed sub(w);
+  auto& conn = sub.conn;
+
+  SECTION("an undelayed push keeps its place behind a held one") {
+    w.okx.inject({"ws-push", FaultKind::delay, 250});
+    const auto first = w.add();
+    w.clock.advance(milliseconds(100));
+    const auto second = w.add();
+    CHECK(conn.take().empty());
+    conn.send("ping");  // answers are not held, only pushes
+    CHECK(conn.take() == std::vector<std::string>{"pong"});
+    w.clock.advance(milliseconds(149));
+    CHECK(conn.take().empty());
+    w.clock.advance(milliseconds(1));
+    auto got = pushes(conn);
+    REQUIRE(got.size() == 2);
+    CHECK(str_of(pushed_item(got[0]), "rfqId") == first);
+    CHECK(str_of(pushed_item(got[1]), "rfqId") == second);
+
+    // The queue is empty again: the next push goes out at once.
+    w.add();
+    CHECK(pushes(conn).size() == 1);
+
+    const auto entries = w.journal.find("okx_ws", "push");
+    REQUIRE(entries.size() == 1);
+    CHECK(str_of(entries[0], "fault") == "delay");
+    CHECK(entries[0].at("delay_ms").as_int64() == 250);
+    CHECK(str_of(entries[0], "rfq_id") == first);
+    CHECK(entries[0].at("ts_ms").as_int64() == kStartMs);  // journaled when faulted
+  }
+  SECTION("a shorter delay behind a longer one is released with it, in order") {
+    w.okx.inject({"ws-push", FaultKind::delay, 300});
+    w.okx.inject({"ws-push", FaultKind::delay, 100});
+    const auto first = w.add();
+    const auto second = w.add();
+    w.clock.advance(milliseconds(299));
+    CHECK(conn.take().empty());
+    w.clock.advance(milliseconds(1));
+    auto got = pushes(conn);
+    REQUIRE(got.size() == 2);
+    CHECK(str_of(pushed_item(got[0]), "rfqId") == first);
+    CHECK(str_of(pushed_item(got[1]), "rfqId") == second);
+  }
+  SECTION("a longer delay behind a shorter one: each at its own time") {
+    w.okx.inject({"ws-push", FaultKind::delay, 100});
+    w.okx.inject({"ws-push", FaultKind::delay, 300});
+    const auto first = w.add();
+    const auto second = w.add();
+    w.clock.advance(milliseconds(100));
+    auto got = pushes(conn);
+    REQUIRE(got.size() == 1);
+    CHECK(str_of(pushed_item(got[0]), "rfqId") == first);
+    w.clock.advance(milliseconds(199));
+    CHECK(conn.take().empty());
+    w.clock.advance(milliseconds(1));
+    got = pushes(conn);
+    REQUIRE(got.size() == 1);
+    CHECK(str_of(pushed_item(got[0]), "rfqId") == second);
+  }
+  CHECK(w.clock.pending_timers() == 0);
+  CHECK_FALSE(conn.closed);
+}
+
+TEST_CASE("okx ws: pushes still held when the connection closes are never sent",
+          "[sim][ws][fault][push]") {
+  World w;
+  w.okx.inject({"ws-push", FaultKind::delay, 60000});
+
+  SECTION("closed by the idle rule") {
+    Subscribed sub(w);
+    w.add();
+    w.clock.advance(seconds(31));
+    sub.conn.session.check_idle();
+    REQUIRE(sub.conn.closed);
+    CHECK(w.clock.pending_timers() == 0);
+    w.clock.advance(seconds(60));
+    CHECK(sub.conn.take().empty());
+  }
+  SECTION("closed by a ws_close fault, with an undelayed push queued behind") {
+    Subscribed sub(w);
+    w.add();
+    w.add();
+    w.okx.inject({"ws", FaultKind::ws_close});
+    sub.conn.send("ping");
+    REQUIRE(sub.conn.closed);
+    CHECK(sub.conn.closed->code == 1011);
+    w.clock.advance(seconds(60));
+    CHECK(sub.conn.take().empty());
+  }
+  SECTION("destroyed: its timer is cancelled and the model stays safe to use") {
+    {
+      Subscribed gone(w);
+      w.add("", 600000);  // still active after the advance below: not pushed again as expired
+      REQUIRE(w.clock.pending_timers() == 1);
+    }
+    CHECK(w.clock.pending_timers() == 0);
+    w.clock.advance(seconds(60));
+    Subscribed stays(w);
+    w.add();
+    CHECK(pushes(stays.conn).size() == 1);
   }
 }

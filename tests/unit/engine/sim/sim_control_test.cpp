@@ -261,6 +261,49 @@ TEST_CASE("sim control: POST /sim/fault with kind ws_close closes WebSocket conn
   }
 }
 
+TEST_CASE("sim control: POST /sim/fault with endpoint ws-push delays or drops rfqs pushes",
+          "[sim][control][ws]") {
+  ControlWorld w;
+  WsConn conn(w.okx);
+  log_in(conn, w.clock);
+  conn.send(R"({"op":"subscribe","args":[{"channel":"rfqs"}]})");
+  conn.take();
+
+  SECTION("drop: the next push is lost, the connection stays open") {
+    const auto reply = w.post("/sim/fault", R"({"endpoint":"ws-push","kind":"drop"})");
+    CHECK(reply.status == 200);
+    CHECK(reply.body == R"({"pending_faults":1})");
+    w.add();
+    const auto second = w.add();
+    const auto frames = conn.take();
+    REQUIRE(frames.size() == 1);
+    CHECK_THAT(frames[0], Catch::Contains(R"("rfqId":")" + second + R"(")"));
+    CHECK_FALSE(conn.closed);
+  }
+  SECTION("delay: the push goes out delay_ms later") {
+    CHECK(w.post("/sim/fault", R"({"endpoint":"ws-push","kind":"delay","delay_ms":500})").status ==
+          200);
+    w.add();
+    w.clock.advance(milliseconds(499));
+    CHECK(conn.take().empty());
+    w.clock.advance(milliseconds(1));
+    CHECK(conn.take().size() == 1);
+  }
+  SECTION("unavailable and ws_close are refused for ws-push") {
+    for (const auto* kind : {"unavailable", "ws_close"}) {
+      const auto reply =
+          w.post("/sim/fault", R"({"endpoint":"ws-push","kind":")" + std::string(kind) + R"("})");
+      CHECK(reply.status == 400);
+      CHECK_THAT(error_of(reply), Catch::Contains("delay or drop"));
+    }
+    CHECK(w.okx.pending_faults() == 0);
+  }
+  SECTION("an unknown kind says which kinds ws-push takes") {
+    CHECK_THAT(error_of(w.post("/sim/fault", R"({"endpoint":"ws-push","kind":"lose"})")),
+               Catch::Contains("ws-push: delay or drop"));
+  }
+}
+
 TEST_CASE("sim control: GET /sim/rfqs lists every RFQ with its state, oldest first",
           "[sim][control]") {
   ControlWorld w;
