@@ -1,6 +1,7 @@
 #include "bindings/cli/config.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -156,6 +157,55 @@ OkxSpreadConfig read_okx_spread(const Checker& c, const json::value& v) {
   return cfg;
 }
 
+DeribitConfig read_deribit(const Checker& c, const json::value& v) {
+  const std::string p = "venues.deribit";
+  const auto& o = c.object(v, p);
+  c.known_keys(o, p,
+               {"ws", "http", "client_id_env", "client_secret_env", "grant", "currencies",
+                "heartbeat_s", "cancel_on_disconnect", "credit_cost", "credit_pool",
+                "credit_refill_per_s", "book_refresh_ms", "ca_file"});
+  DeribitConfig cfg;
+  c.string(o, p, "ws", cfg.ws);
+  c.string(o, p, "http", cfg.http);
+  c.string(o, p, "client_id_env", cfg.client_id_env);
+  c.string(o, p, "client_secret_env", cfg.client_secret_env);
+  c.string(o, p, "grant", cfg.grant);
+  c.integer(o, p, "heartbeat_s", cfg.heartbeat_s, 10);
+  c.boolean(o, p, "cancel_on_disconnect", cfg.cancel_on_disconnect);
+  c.integer(o, p, "credit_cost", cfg.credit_cost, 1);
+  c.integer(o, p, "credit_pool", cfg.credit_pool, 1);
+  c.integer(o, p, "credit_refill_per_s", cfg.credit_refill_per_s, 1);
+  c.integer(o, p, "book_refresh_ms", cfg.book_refresh_ms, 0);
+  c.string(o, p, "ca_file", cfg.ca_file);
+  if (cfg.grant != "client_signature" && cfg.grant != "client_credentials") {
+    c.fail(p + ".grant", "\"client_signature\" or \"client_credentials\" expected");
+  }
+  if (cfg.credit_cost > cfg.credit_pool) c.fail(p + ".credit_cost", "must not exceed credit_pool");
+  if (auto* cur = o.if_contains("currencies")) {
+    static const std::vector<std::string> known{"BTC", "ETH", "USDC", "USDT", "EURR", "any"};
+    if (!cur->is_array() || cur->get_array().empty()) {
+      c.fail(p + ".currencies", "non-empty list of BTC, ETH, USDC, USDT, EURR or any expected");
+    }
+    cfg.currencies.clear();
+    for (const auto& x : cur->get_array()) {
+      if (!x.is_string() || std::find(known.begin(), known.end(), x.get_string()) == known.end()) {
+        c.fail(p + ".currencies", "each of BTC, ETH, USDC, USDT, EURR or any expected");
+      }
+      cfg.currencies.emplace_back(x.get_string());
+    }
+  }
+  net::Origin origin;
+  std::string error;
+  if (!net::parse_origin(cfg.ws, origin, error) || origin.scheme.rfind("ws", 0) != 0) {
+    c.fail(p + ".ws", error.empty() ? "ws:// or wss:// URL expected" : error);
+  }
+  if (!cfg.http.empty() && cfg.http != "none" &&
+      (!net::parse_origin(cfg.http, origin, error) || origin.scheme.rfind("http", 0) != 0)) {
+    c.fail(p + ".http", error.empty() ? "http:// or https:// URL (or \"none\") expected" : error);
+  }
+  return cfg;
+}
+
 std::vector<PolicyConfig> read_policies(const Checker& c, const json::value& v) {
   if (v.is_object() && v.get_object().empty()) return {};
   if (!v.is_array()) c.fail("policies", "list of { script = ..., params = {...} } expected");
@@ -209,7 +259,7 @@ Config load_config(const std::string& path) {
       } else if (name == "okx_spread") {
         cfg.okx_spread = read_okx_spread(c, v);
       } else if (name == "deribit") {
-        c.fail("venues." + std::string(name), "venue not supported by this version of rfqd yet");
+        cfg.deribit = read_deribit(c, v);
       } else {
         c.fail("venues." + std::string(name), "unknown venue (known: okx, okx_spread, deribit)");
       }

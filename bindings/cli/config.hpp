@@ -38,6 +38,22 @@ struct OkxSpreadConfig {
   std::string ca_file;
 };
 
+struct DeribitConfig {
+  std::string ws = "wss://www.deribit.com/ws/api/v2";
+  std::string http;  // GET fallback origin; "" derives https://HOST from ws, "none" disables
+  std::string client_id_env = "DERIBIT_CLIENT_ID";
+  std::string client_secret_env = "DERIBIT_CLIENT_SECRET";
+  std::string grant = "client_signature";  // or "client_credentials"
+  std::vector<std::string> currencies{"any"};
+  std::int64_t heartbeat_s = 10;
+  bool cancel_on_disconnect = false;
+  std::int64_t credit_cost = 500;
+  std::int64_t credit_pool = 50000;
+  std::int64_t credit_refill_per_s = 10000;
+  std::int64_t book_refresh_ms = 30000;
+  std::string ca_file;
+};
+
 struct PolicyConfig {
   std::string name;  // defaults to the script's file stem
   std::string script;
@@ -55,6 +71,7 @@ struct Config {
   std::string path;
   std::optional<OkxConfig> okx;
   std::optional<OkxSpreadConfig> okx_spread;
+  std::optional<DeribitConfig> deribit;
   std::vector<PolicyConfig> policies;
   std::int64_t timeout_ms = 5000;
   bool cancel_on_exit = false;

@@ -1,5 +1,6 @@
 // rfqd: the standalone daemon. Subcommands: run, sim.
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <iostream>
 
 #include "bindings/cli/run_command.hpp"
@@ -22,9 +23,14 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--log-json", log_json, "log one JSON object per line");
 
   rfq::sim::StandaloneOptions sim;
+  std::uint16_t deribit_port = 0;
   auto* sim_cmd = app.add_subcommand("sim", "serve the exchange simulator on 127.0.0.1");
-  sim_cmd->add_option("--okx-port", sim.okx_port, "OKX REST port (0: any free port)");
-  sim_cmd->add_option("--seed-rfqs", sim.seed_rfqs, "active RFQs to create at start");
+  sim_cmd->add_option("--okx-port", sim.okx_port, "OKX REST and WebSocket port (0: any free port)");
+  auto* deribit_opt = sim_cmd->add_option(
+      "--deribit-port", deribit_port,
+      "also serve Deribit (/api/v2/, /ws/api/v2) on this port (0: any free port)");
+  sim_cmd->add_option("--seed-rfqs", sim.seed_rfqs,
+                      "active RFQs to create at start (on each venue served)");
   sim_cmd->add_option("--seed-spread-ms", sim.seed_spread_ms,
                       "seeded RFQs expire evenly over this many ms");
   sim_cmd->add_option("--journal", sim.journal_path, "append every request as JSON lines here");
@@ -43,6 +49,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (*run_cmd) return rfq::cli::run_command(run);
-  if (*sim_cmd) return rfq::sim::run_standalone(sim, std::cout);
+  if (*sim_cmd) {
+    if (deribit_opt->count() > 0) sim.deribit_port = deribit_port;
+    return rfq::sim::run_standalone(sim, std::cout);
+  }
   return 2;
 }

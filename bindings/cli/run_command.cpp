@@ -13,9 +13,11 @@
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
 #include "engine/engine.hpp"
+#include "engine/sim/deribit_sim.hpp"
 #include "engine/sim/http_server.hpp"
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
+#include "engine/venues/deribit/deribit_venue.hpp"
 #include "engine/venues/okx/okx_venue.hpp"
 #include "engine/venues/okx_spread/okx_spread_venue.hpp"
 
@@ -30,6 +32,7 @@ constexpr Millis kDrainDeadline{2000};  // in-flight cancels get this long to fi
 struct EmbeddedSim {
   sim::Journal journal;
   std::unique_ptr<sim::OkxSim> okx;
+  std::unique_ptr<sim::DeribitSim> deribit;
   std::unique_ptr<sim::SimServer> server;
   std::uint16_t port = 0;
 };
@@ -41,7 +44,19 @@ std::unique_ptr<EmbeddedSim> start_sim(asio::io_context& io, Clock& clock, const
     s->okx->seed(static_cast<std::size_t>(cfg.sim.seed_rfqs), cfg.sim.seed_spread_ms,
                  static_cast<std::uint64_t>(cfg.sim.seed));
   }
+  if (cfg.deribit) {
+    s->deribit = std::make_unique<sim::DeribitSim>(clock, s->journal, sim::DeribitSimOptions{});
+    // As many block RFQs as OKX RFQs, expiring over the same spread, so the demo cancels on both.
+    for (std::int64_t i = 0; i < cfg.sim.seed_rfqs; ++i) {
+      sim::NewBlockRfq r;
+      r.legs = {{"BTC-PERPETUAL", i % 2 ? "sell" : "buy", 1}};
+      r.label = "seed" + std::to_string(i + 1);
+      r.expires_in_ms = cfg.sim.seed_spread_ms * (i + 1) / cfg.sim.seed_rfqs;
+      s->deribit->add_rfq(std::move(r));
+    }
+  }
   s->server = std::make_unique<sim::SimServer>(io, *s->okx);
+  if (s->deribit) s->server->serve_deribit(*s->deribit);
   s->port = s->server->listen(0);
   return s;
 }
@@ -112,6 +127,47 @@ okx_spread::OkxSpreadVenueOptions okx_spread_options(const Config& cfg, const Em
   return o;
 }
 
+deribit::DeribitVenueOptions deribit_options(const Config& cfg, const EmbeddedSim* sim) {
+  const DeribitConfig& dc = *cfg.deribit;
+  deribit::DeribitVenueOptions o;
+  std::string error;
+  const std::string port = sim ? std::to_string(sim->port) : std::string();
+  const std::string ws = sim ? "ws://127.0.0.1:" + port + "/ws/api/v2" : dc.ws;
+  if (!net::parse_origin(ws, o.ws, error)) {
+    throw ConfigError("config " + cfg.path + ": key 'venues.deribit.ws': " + error);
+  }
+  if (dc.http != "none") {
+    // Default: the WebSocket's host over http(s), where Deribit serves /api/v2/.
+    const std::string http =
+        sim ? "http://127.0.0.1:" + port
+            : !dc.http.empty() ? dc.http
+                               : std::string(o.ws.tls ? "https://" : "http://") + o.ws.host + ":" +
+                                     o.ws.port;
+    o.http.emplace();
+    if (!net::parse_origin(http, *o.http, error)) {
+      throw ConfigError("config " + cfg.path + ": key 'venues.deribit.http': " + error);
+    }
+  }
+  o.client_credentials = dc.grant == "client_credentials";
+  o.ca_file = dc.ca_file.empty() ? cfg.ca_file : dc.ca_file;
+  o.currencies = dc.currencies;
+  o.heartbeat_s = static_cast<int>(dc.heartbeat_s);
+  o.cancel_on_disconnect = dc.cancel_on_disconnect;
+  o.credit_cost = dc.credit_cost;
+  o.credit_pool = dc.credit_pool;
+  o.credit_refill_per_s = dc.credit_refill_per_s;
+  o.book_refresh = Millis(dc.book_refresh_ms);
+  if (sim) {
+    const auto& so = sim->deribit->options();
+    o.credentials = {so.client_id, auth::Secret(so.client_secret)};
+  } else {
+    o.credentials.client_id = require_env(cfg, dc.client_id_env, "venues.deribit.client_id_env");
+    o.credentials.client_secret =
+        auth::Secret(require_env(cfg, dc.client_secret_env, "venues.deribit.client_secret_env"));
+  }
+  return o;
+}
+
 void warn_unimplemented(const Config& cfg) {
   auto log = log::get("engine");
   if (cfg.cancel_on_exit) log->warn("cancel_on_exit is not implemented yet; ignored");
@@ -164,13 +220,17 @@ class Runner {
 
   int run() {
     if (opts_.sim) sim_ = start_sim(io_, clock_, cfg_);
-    if (cfg_.okx || (sim_ && !cfg_.okx_spread)) {
+    if (cfg_.okx || (sim_ && !cfg_.okx_spread && !cfg_.deribit)) {
       engine_.add_venue(std::make_unique<okx::OkxVenue>(io_, clock_, engine_.book(),
                                                         okx_options(cfg_, sim_.get())));
     }
     if (cfg_.okx_spread) {
       engine_.add_venue(std::make_unique<okx_spread::OkxSpreadVenue>(
           io_, clock_, okx_spread_options(cfg_, sim_.get())));
+    }
+    if (cfg_.deribit) {
+      engine_.add_venue(std::make_unique<deribit::DeribitVenue>(
+          io_, clock_, engine_.book(), deribit_options(cfg_, sim_.get())));
     }
     if (int rc = load_policies(); rc != 0) return rc;
     warn_unimplemented(cfg_);

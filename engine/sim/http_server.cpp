@@ -5,10 +5,14 @@
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <string_view>
 
 #include "engine/core/log.hpp"
+#include "engine/sim/deribit_sim.hpp"
+#include "engine/sim/deribit_ws_sim.hpp"
 #include "engine/sim/http_session.hpp"
 #include "engine/sim/okx_sim.hpp"
+#include "engine/sim/okx_ws_sim.hpp"
 #include "engine/sim/sim_control.hpp"
 
 namespace rfq::sim {
@@ -16,11 +20,110 @@ namespace rfq::sim {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+
+constexpr std::string_view kDeribitApi = "/api/v2";
+
+// "/api/v2" itself (POST with the method in the body) and everything under "/api/v2/".
+bool is_deribit_target(std::string_view target) {
+  const auto path = target.substr(0, target.find('?'));
+  return path.starts_with(kDeribitApi) &&
+         (path.size() == kDeribitApi.size() || path[kDeribitApi.size()] == '/');
+}
+
+// The WebSocket session models behind the one interface WsSession drives.
+class OkxWsModel final : public WsModel {
+ public:
+  OkxWsModel(OkxSim& okx, SendFn send, CloseFn close)
+      : okx_(okx), session_(okx, std::move(send), std::move(close)) {}
+
+  void on_text(std::string_view text) override { session_.on_text(text); }
+  void on_tick() override {
+    okx_.tick();
+    session_.check_idle();
+  }
+  // Nothing outlives an OKX connection: its end is the session's destruction.
+  void on_disconnect() override {}
+  bool closed() const override { return session_.closed(); }
+
+ private:
+  OkxSim& okx_;
+  OkxWsSession session_;
+};
+
+class DeribitWsModel final : public WsModel {
+ public:
+  DeribitWsModel(DeribitSim& deribit, SendFn send, CloseFn close)
+      : deribit_(deribit), session_(deribit, std::move(send), std::move(close)) {}
+
+  void on_text(std::string_view text) override { session_.on_text(text); }
+  // Heartbeats keep their own timers (on the same clock); only expiries need a look.
+  void on_tick() override { deribit_.tick(); }
+  // Journals the close and applies cancel-on-disconnect.
+  void on_disconnect() override { session_.on_disconnect(); }
+  bool closed() const override { return session_.closed(); }
+
+ private:
+  DeribitSim& deribit_;
+  DeribitWsSession session_;
+};
+
+WsRoute okx_ws_route(OkxSim& okx) {
+  return {std::string(kOkxBusinessWsPath), &okx.clock(),
+          [&okx](WsModel::SendFn send, WsModel::CloseFn close) -> std::unique_ptr<WsModel> {
+            return std::make_unique<OkxWsModel>(okx, std::move(send), std::move(close));
+          }};
+}
+
+WsRoute deribit_ws_route(DeribitSim& deribit) {
+  return {std::string(kDeribitWsPath), &deribit.clock(),
+          [&deribit](WsModel::SendFn send, WsModel::CloseFn close) -> std::unique_ptr<WsModel> {
+            return std::make_unique<DeribitWsModel>(deribit, std::move(send), std::move(close));
+          }};
+}
+
+// What one server serves; the request handler and serve_deribit() share it.
+struct SimRoutes {
+  OkxSim* okx = nullptr;
+  DeribitSim* deribit = nullptr;
+  SimControl control;
+
+  SimHttpReply handle(const SimHttpRequest& request) {
+    if (SimControl::is_control_target(request.target)) return control.handle(request);
+    if (deribit != nullptr && (okx == nullptr || is_deribit_target(request.target))) {
+      return deribit->handle_http(request);
+    }
+    return okx->handle(request);
+  }
+};
+
+}  // namespace
+
 // The listener: accepts on 127.0.0.1 and starts one session per connection (a WebSocket
 // upgrade turns it into a WsSession, registered in the same context, so stop() closes both).
 struct SimServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(net::io_context& io, std::shared_ptr<HttpSessionContext> context)
-      : io(io), acceptor(io), context(std::move(context)) {}
+  Impl(net::io_context& io, std::shared_ptr<net::ssl::context> tls)
+      : io(io), acceptor(io), routes(std::make_shared<SimRoutes>()) {
+    context = std::make_shared<HttpSessionContext>();
+    context->handler = [routes = routes](const SimHttpRequest& request) {
+      return routes->handle(request);
+    };
+    context->tls = std::move(tls);
+  }
+
+  void serve_okx(OkxSim& okx) {
+    routes->okx = &okx;
+    routes->control.serve_okx(okx);
+    context->ws_routes.push_back(okx_ws_route(okx));
+  }
+
+  void serve_deribit(DeribitSim& deribit) {
+    routes->deribit = &deribit;
+    routes->control.serve_deribit(deribit);
+    std::erase_if(context->ws_routes,
+                  [](const WsRoute& route) { return route.path == kDeribitWsPath; });
+    context->ws_routes.push_back(deribit_ws_route(deribit));
+  }
 
   std::uint16_t listen(std::uint16_t port) {
     const tcp::endpoint endpoint(net::ip::address_v4::loopback(), port);
@@ -59,24 +162,25 @@ struct SimServer::Impl : std::enable_shared_from_this<Impl> {
 
   net::io_context& io;
   tcp::acceptor acceptor;
+  std::shared_ptr<SimRoutes> routes;
   std::shared_ptr<HttpSessionContext> context;
   std::size_t accepted = 0;
 };
 
-SimServer::SimServer(net::io_context& io, OkxSim& okx, std::shared_ptr<net::ssl::context> tls) {
-  auto context = std::make_shared<HttpSessionContext>();
-  // /sim/ is the control API (sim_control.hpp); everything else is the OKX model's.
-  context->handler = [&okx,
-                      control = std::make_shared<SimControl>(okx)](const SimHttpRequest& request) {
-    if (SimControl::is_control_target(request.target)) return control->handle(request);
-    return okx.handle(request);
-  };
-  context->tls = std::move(tls);
-  context->okx = &okx;
-  impl_ = std::make_shared<Impl>(io, std::move(context));
+SimServer::SimServer(net::io_context& io, OkxSim& okx, std::shared_ptr<net::ssl::context> tls)
+    : impl_(std::make_shared<Impl>(io, std::move(tls))) {
+  impl_->serve_okx(okx);
+}
+
+SimServer::SimServer(net::io_context& io, DeribitSim& deribit,
+                     std::shared_ptr<net::ssl::context> tls)
+    : impl_(std::make_shared<Impl>(io, std::move(tls))) {
+  impl_->serve_deribit(deribit);
 }
 
 SimServer::~SimServer() { impl_->stop(); }
+
+void SimServer::serve_deribit(DeribitSim& deribit) { impl_->serve_deribit(deribit); }
 
 std::uint16_t SimServer::listen(std::uint16_t port) { return impl_->listen(port); }
 

@@ -15,7 +15,6 @@
 #include <type_traits>
 
 #include "engine/core/log.hpp"
-#include "engine/sim/okx_ws_sim.hpp"
 #include "engine/sim/ws_session.hpp"
 
 namespace rfq::sim {
@@ -105,10 +104,11 @@ class HttpSession final : public HttpSessionBase,
     if (ec == http::error::end_of_stream) return do_close();
     if (ec) return fail(ec, "read");
     // The socket moves to a WsSession; this session ends when the handler returns. Upgrades to
-    // any other path get the OKX model's 404 like any unknown path.
-    if (context_->okx != nullptr && beast::websocket::is_upgrade(req_) &&
-        path_of(req_.target()) == kOkxBusinessWsPath) {
-      return start_ws_session(std::move(stream_), std::move(req_), context_);
+    // a path no route serves get the handler's 404 like any unknown path.
+    if (beast::websocket::is_upgrade(req_)) {
+      if (const WsRoute* route = context_->ws_route(path_of(req_.target()))) {
+        return start_ws_session(std::move(stream_), std::move(req_), *route, context_);
+      }
     }
     const bool keep_alive = req_.keep_alive();
     const unsigned version = req_.version();

@@ -1,10 +1,12 @@
 #include "engine/sim/sim_control.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -14,6 +16,7 @@
 
 #include "engine/core/clock.hpp"
 #include "engine/core/log.hpp"
+#include "engine/sim/deribit_sim.hpp"
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
 
@@ -24,7 +27,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kPrefix = "/sim/";
+constexpr std::string_view kDeribitPrefix = "/sim/deribit/";
 constexpr std::int64_t kMaxCreate = 10000;
+constexpr std::int64_t kMaxExpiresInMs = INT64_MAX / 2;
 
 // What a control handler answers: HTTP status and JSON body; `error` is set for refusals.
 struct ControlAnswer {
@@ -82,6 +87,18 @@ FieldError string_field(const json::object& o, std::string_view name, std::strin
   return std::nullopt;
 }
 
+// A positive number (integer or not).
+FieldError positive_field(const json::object& o, std::string_view name, double& out) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  const auto error = std::string(name) + " must be a positive number";
+  if (!v->is_number()) return error;
+  const double d = v->to_number<double>();
+  if (!(d > 0)) return error;
+  out = d;
+  return std::nullopt;
+}
+
 FieldError legs_field(const json::object& o, std::vector<SimLeg>& out) {
   const auto* v = o.if_contains("legs");
   if (v == nullptr || v->is_null()) return std::nullopt;
@@ -122,7 +139,7 @@ json::object rfq_json(const SimRfq& r) {
   return o;
 }
 
-// ---- endpoints -----------------------------------------------------------------------------
+// ---- OKX endpoints -------------------------------------------------------------------------
 
 ControlAnswer post_rfqs(OkxSim& okx, const json::object& params) {
   std::int64_t count = 1;
@@ -130,7 +147,7 @@ ControlAnswer post_rfqs(OkxSim& okx, const json::object& params) {
   NewRfq rfq;
   rfq.legs = {{"BTC-USD-260327-100000-C", "buy", "1"}};
   if (auto e = int_field(params, "count", 1, kMaxCreate, count)) return bad_request(*e);
-  if (auto e = int_field(params, "expires_in_ms", 1, INT64_MAX / 2, expires_in_ms)) {
+  if (auto e = int_field(params, "expires_in_ms", 1, kMaxExpiresInMs, expires_in_ms)) {
     return bad_request(*e);
   }
   if (auto e = string_field(params, "cl_rfq_id", rfq.cl_rfq_id)) return bad_request(*e);
@@ -195,23 +212,154 @@ ControlAnswer get_rfqs(OkxSim& okx, const json::object&) {
   return ok(json::object{{"rfqs", std::move(rfqs)}});
 }
 
+// ---- Deribit endpoints (/sim/deribit/) -----------------------------------------------------
+
+// A leg of the currency's perpetual: what a test that does not care about legs gets.
+DeribitLeg default_deribit_leg(const std::string& currency) {
+  if (currency == "BTC" || currency == "ETH") return {currency + "-PERPETUAL", "buy", 1};
+  return {"BTC_" + currency + "-PERPETUAL", "buy", 1};  // a linear perpetual
+}
+
+FieldError deribit_legs_field(const json::object& o, std::vector<DeribitLeg>& out) {
+  const auto* v = o.if_contains("legs");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  const std::string shape =
+      R"(legs must be a non-empty array of {"instrument_name","direction","ratio"?})";
+  if (!v->is_array() || v->get_array().empty()) return shape;
+  std::vector<DeribitLeg> legs;
+  for (const auto& item : v->get_array()) {
+    if (!item.is_object()) return shape;
+    DeribitLeg leg;
+    std::int64_t ratio = 1;
+    const auto& l = item.get_object();
+    if (string_field(l, "instrument_name", leg.instrument_name) ||
+        string_field(l, "direction", leg.direction) || leg.instrument_name.empty()) {
+      return shape;
+    }
+    if (auto e = int_field(l, "ratio", 1, 1000000, ratio)) return e;
+    leg.ratio = static_cast<int>(ratio);
+    legs.push_back(std::move(leg));  // the model checks the direction
+  }
+  out = std::move(legs);
+  return std::nullopt;
+}
+
+ControlAnswer post_deribit_rfqs(DeribitSim& deribit, const json::object& params) {
+  std::int64_t count = 1;
+  std::int64_t expires_in_ms = 0;
+  NewBlockRfq rfq;
+  if (auto e = int_field(params, "count", 1, kMaxCreate, count)) return bad_request(*e);
+  if (auto e = int_field(params, "expires_in_ms", 1, kMaxExpiresInMs, expires_in_ms)) {
+    return bad_request(*e);
+  }
+  if (auto e = string_field(params, "label", rfq.label)) return bad_request(*e);
+  if (auto e = string_field(params, "currency", rfq.currency)) return bad_request(*e);
+  if (auto e = positive_field(params, "amount", rfq.amount)) return bad_request(*e);
+  if (auto e = deribit_legs_field(params, rfq.legs)) return bad_request(*e);
+  if (rfq.legs.empty()) rfq.legs = {default_deribit_leg(rfq.currency)};
+  if (expires_in_ms > 0) rfq.expires_in_ms = expires_in_ms;
+
+  json::array ids;
+  for (std::int64_t i = 0; i < count; ++i) {
+    try {
+      ids.push_back(deribit.add_rfq(rfq));
+    } catch (const std::invalid_argument& e) {
+      // An unknown currency or a bad leg: the same for every copy, so the first one refuses.
+      return bad_request(e.what());
+    }
+  }
+  return ok(json::object{{"block_rfq_ids", std::move(ids)}});
+}
+
+ControlAnswer post_deribit_fill(DeribitSim& deribit, const json::object& params) {
+  std::int64_t id = 0;
+  if (auto e = int_field(params, "block_rfq_id", 1, INT64_MAX, id)) return bad_request(*e);
+  if (id == 0) return bad_request("block_rfq_id is required");
+  const auto rfq = deribit.rfq(id);
+  const auto name = "block RFQ " + std::to_string(id);
+  if (!rfq) return refuse(404, "no " + name);
+  if (!deribit.fill(id)) {
+    return refuse(409, name + " is " + rfq->state + "; only an open block RFQ can be filled");
+  }
+  return ok(json::object{{"block_rfq_id", id}, {"state", "filled"}});
+}
+
+ControlAnswer post_deribit_fault(DeribitSim& deribit, const json::object& params) {
+  DeribitFault fault;
+  std::string kind;
+  std::int64_t count = 1;
+  if (auto e = string_field(params, "method", fault.method)) return bad_request(*e);
+  if (auto e = string_field(params, "kind", kind)) return bad_request(*e);
+  if (auto e = int_field(params, "count", 1, 1000000, count)) return bad_request(*e);
+  if (auto e = int_field(params, "delay_ms", 0, 600000, fault.delay_ms)) return bad_request(*e);
+  const auto parsed = fault_kind_from(kind);
+  if (!parsed) return bad_request("kind must be delay, unavailable, drop or ws_close");
+  fault.kind = *parsed;
+  fault.count = static_cast<int>(count);
+  try {
+    deribit.inject(std::move(fault));
+  } catch (const std::invalid_argument& e) {
+    return bad_request(e.what());  // a method the sim does not serve
+  }
+  return ok(json::object{{"pending_faults", deribit.pending_faults()}});
+}
+
+json::object block_rfq_json(const DeribitBlockRfq& r) {
+  json::array legs;
+  for (const auto& leg : r.legs) {
+    legs.push_back(json::object{{"instrument_name", leg.instrument_name},
+                                {"direction", leg.direction},
+                                {"ratio", leg.ratio}});
+  }
+  json::object o;
+  o["block_rfq_id"] = r.block_rfq_id;
+  o["state"] = r.state;
+  o["currency"] = r.currency;
+  o["label"] = r.label;
+  o["amount"] = r.amount;
+  o["creation_timestamp"] = r.creation_timestamp;
+  o["expiration_timestamp"] = r.expiration_timestamp;
+  o["update_timestamp"] = r.update_timestamp;
+  o["legs"] = std::move(legs);
+  return o;
+}
+
+ControlAnswer get_deribit_rfqs(DeribitSim& deribit, const json::object&) {
+  json::array rfqs;
+  for (const auto& r : deribit.rfqs()) rfqs.push_back(block_rfq_json(r));
+  return ok(json::object{{"block_rfqs", std::move(rfqs)}});
+}
+
+template <class Model>
 struct ControlRoute {
   std::string_view method;
   std::string_view path;
-  ControlAnswer (*handler)(OkxSim&, const json::object&);
+  ControlAnswer (*handler)(Model&, const json::object&);
 };
 
-constexpr ControlRoute kRoutes[] = {
+constexpr ControlRoute<OkxSim> kOkxRoutes[] = {
     {"POST", "/sim/rfqs", &post_rfqs},
     {"GET", "/sim/rfqs", &get_rfqs},
     {"POST", "/sim/fill", &post_fill},
     {"POST", "/sim/fault", &post_fault},
 };
 
-ControlAnswer dispatch(OkxSim& okx, const SimHttpRequest& request) {
+constexpr ControlRoute<DeribitSim> kDeribitRoutes[] = {
+    {"POST", "/sim/deribit/rfqs", &post_deribit_rfqs},
+    {"GET", "/sim/deribit/rfqs", &get_deribit_rfqs},
+    {"POST", "/sim/deribit/fill", &post_deribit_fill},
+    {"POST", "/sim/deribit/fault", &post_deribit_fault},
+};
+
+// The answer of the route in `routes` with the request's path; nullopt when none has it (or the
+// model is not served, so its paths are unknown like any other).
+template <class Model, std::size_t N>
+std::optional<ControlAnswer> dispatch_to(const ControlRoute<Model> (&routes)[N], Model* model,
+                                         const SimHttpRequest& request) {
+  if (model == nullptr) return std::nullopt;
   const auto path = path_of(request.target);
   bool path_known = false;
-  for (const auto& route : kRoutes) {
+  for (const auto& route : routes) {
     if (route.path != path) continue;
     path_known = true;
     if (route.method != request.method) continue;
@@ -222,11 +370,12 @@ ControlAnswer dispatch(OkxSim& okx, const SimHttpRequest& request) {
       if (ec || !v.is_object()) return bad_request("the body must be a JSON object");
       params = std::move(v.as_object());
     }
-    return route.handler(okx, params);
+    return route.handler(*model, params);
   }
-  if (path_known)
+  if (path_known) {
     return refuse(405, "method " + request.method + " not allowed on " + std::string(path));
-  return refuse(404, "no sim endpoint " + std::string(path));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -236,21 +385,27 @@ bool SimControl::is_control_target(std::string_view target) {
 }
 
 SimHttpReply SimControl::handle(const SimHttpRequest& request) {
-  const auto answer = dispatch(okx_, request);
   const auto path = path_of(request.target);
+  auto answer = dispatch_to(kOkxRoutes, okx_, request);
+  if (!answer) answer = dispatch_to(kDeribitRoutes, deribit_, request);
+  if (!answer) answer = refuse(404, "no sim endpoint " + std::string(path));
+  // Deribit's commands go to its journal (the same one in rfqd sim), the rest to OKX's.
+  const bool deribit = deribit_ != nullptr && (okx_ == nullptr || path.starts_with(kDeribitPrefix));
+  Journal& journal = deribit ? deribit_->journal() : okx_->journal();
+  const Clock& clock = deribit ? deribit_->clock() : okx_->clock();
   json::object entry;
-  entry["ts_ms"] = okx_.clock().now_ms();
+  entry["ts_ms"] = clock.now_ms();
   entry["venue"] = "sim";
   entry["method"] = request.method;
   entry["target"] = request.target;
-  entry["endpoint"] = path.substr(path.rfind('/') + 1);
+  entry["endpoint"] = path.substr(std::min(path.size(), kPrefix.size()));
   entry["body"] = request.body;
-  entry["status"] = static_cast<std::int64_t>(answer.status);
-  if (!answer.error.empty()) entry["error"] = answer.error;
-  okx_.journal().append(std::move(entry));
+  entry["status"] = static_cast<std::int64_t>(answer->status);
+  if (!answer->error.empty()) entry["error"] = answer->error;
+  journal.append(std::move(entry));
   log::get("sim")->debug("sim control {} {} -> {}{}{}", request.method, request.target,
-                         answer.status, answer.error.empty() ? "" : ": ", answer.error);
-  return {answer.status, json::serialize(answer.body)};
+                         answer->status, answer->error.empty() ? "" : ": ", answer->error);
+  return {answer->status, json::serialize(answer->body)};
 }
 
 }  // namespace rfq::sim

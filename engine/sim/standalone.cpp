@@ -1,16 +1,21 @@
 #include "engine/sim/standalone.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/system/system_error.hpp>
 #include <csignal>
+#include <memory>
+#include <optional>
 #include <ostream>
+#include <string>
 
 #include "engine/auth/credentials.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/core/log.hpp"
+#include "engine/sim/deribit_sim.hpp"
 #include "engine/sim/http_server.hpp"
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
@@ -44,11 +49,57 @@ bool resolve_credentials(OkxSimOptions& sim) {
   return true;
 }
 
-void print_ready_line(std::ostream& out, std::uint16_t port, const StandaloneOptions& options) {
+// The same rule for Deribit's pair (the names rfqd's venue deribit reads by default).
+bool resolve_credentials(DeribitSimOptions& sim) {
+  auto id = auth::from_env("DERIBIT_CLIENT_ID");
+  auto secret = auth::from_env("DERIBIT_CLIENT_SECRET");
+  if (!id && !secret) {
+    log::get("sim")->info("deribit sim: built-in sim credentials (client id {})", sim.client_id);
+    return true;
+  }
+  if (!id || !secret) {
+    log::get("sim")->error(
+        "deribit sim: set both of DERIBIT_CLIENT_ID, DERIBIT_CLIENT_SECRET or neither");
+    return false;
+  }
+  sim.client_id = std::move(*id);
+  sim.client_secret = std::move(*secret);
+  log::get("sim")->info("deribit sim: credentials from DERIBIT_CLIENT_ID / DERIBIT_CLIENT_SECRET");
+  return true;
+}
+
+// Like OkxSim::seed(): expiries evenly over (now, now + spread], labels seed001, seed002, ...
+void seed_deribit(DeribitSim& deribit, std::size_t count, std::int64_t spread_ms) {
+  const auto n = static_cast<std::int64_t>(count);
+  for (std::int64_t i = 1; i <= n; ++i) {
+    NewBlockRfq rfq;
+    rfq.legs = {{i % 2 == 0 ? "ETH-PERPETUAL" : "BTC-PERPETUAL", i % 3 == 0 ? "sell" : "buy", 1}};
+    rfq.currency = i % 2 == 0 ? "ETH" : "BTC";
+    std::string digits = std::to_string(i);
+    if (digits.size() < 3) digits.insert(0, 3 - digits.size(), '0');
+    rfq.label = "seed" + digits;
+    rfq.expires_in_ms = std::max<std::int64_t>(1, spread_ms * i / n);
+    deribit.add_rfq(std::move(rfq));
+  }
+}
+
+std::optional<std::uint16_t> listen(SimServer& server, std::uint16_t port, const char* venue) {
+  try {
+    return server.listen(port);
+  } catch (const boost::system::system_error& e) {
+    log::get("sim")->error("{} sim: cannot listen on 127.0.0.1:{}: {}", venue, port,
+                           e.code().message());
+    return std::nullopt;
+  }
+}
+
+void print_ready_line(std::ostream& out, std::uint16_t okx_port,
+                      std::optional<std::uint16_t> deribit_port, const StandaloneOptions& options) {
   boost::json::object line;
-  line["okx_port"] = port;
+  line["okx_port"] = okx_port;
   line["seed_rfqs"] = options.seed_rfqs;
   line["journal"] = options.journal_path;
+  if (deribit_port) line["deribit_port"] = *deribit_port;  // last: readers of the old line agree
   out << boost::json::serialize(line) << '\n';
   out.flush();
 }
@@ -57,8 +108,10 @@ void print_ready_line(std::ostream& out, std::uint16_t port, const StandaloneOpt
 
 int run_standalone(const StandaloneOptions& options, std::ostream& out) {
   auto logger = log::get("sim");
-  OkxSimOptions sim_options;
-  if (!resolve_credentials(sim_options)) return kConfigError;
+  OkxSimOptions okx_options;
+  if (!resolve_credentials(okx_options)) return kConfigError;
+  DeribitSimOptions deribit_options;
+  if (options.deribit_port && !resolve_credentials(deribit_options)) return kConfigError;
 
   boost::asio::io_context io;
   RealClock clock(io);
@@ -67,27 +120,37 @@ int run_standalone(const StandaloneOptions& options, std::ostream& out) {
     logger->error("okx sim: cannot open journal file {}", options.journal_path);
     return kConfigError;
   }
-  OkxSim okx(clock, journal, std::move(sim_options));
+  OkxSim okx(clock, journal, std::move(okx_options));
   okx.seed(options.seed_rfqs, options.seed_spread_ms, options.seed);
-
   SimServer server(io, okx);
-  std::uint16_t port = 0;
-  try {
-    port = server.listen(options.okx_port);
-  } catch (const boost::system::system_error& e) {
-    logger->error("okx sim: cannot listen on 127.0.0.1:{}: {}", options.okx_port,
-                  e.code().message());
-    return kConfigError;
+  const auto okx_port = listen(server, options.okx_port, "okx");
+  if (!okx_port) return kConfigError;
+
+  // Declared after `server` and before `deribit_server`: each model outlives its server.
+  std::unique_ptr<DeribitSim> deribit;
+  std::unique_ptr<SimServer> deribit_server;
+  std::optional<std::uint16_t> deribit_port;
+  if (options.deribit_port) {
+    deribit = std::make_unique<DeribitSim>(clock, journal, std::move(deribit_options));
+    seed_deribit(*deribit, options.seed_rfqs, options.seed_spread_ms);
+    deribit_server = std::make_unique<SimServer>(io, *deribit);
+    deribit_port = listen(*deribit_server, *options.deribit_port, "deribit");
+    if (!deribit_port) return kConfigError;
   }
   // Registered before the ready line, so a client that signals right after reading it is heard.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
-    logger->info("okx sim: signal {}, stopping", signo);
+    logger->info("sim: signal {}, stopping", signo);
     server.stop();
+    if (deribit_server) deribit_server->stop();
   });
-  logger->info("okx sim: listening on 127.0.0.1:{}, {} seeded RFQs", port, options.seed_rfqs);
-  print_ready_line(out, port, options);
+  logger->info("okx sim: listening on 127.0.0.1:{}, {} seeded RFQs", *okx_port, options.seed_rfqs);
+  if (deribit_port) {
+    logger->info("deribit sim: listening on 127.0.0.1:{}, {} seeded block RFQs", *deribit_port,
+                 options.seed_rfqs);
+  }
+  print_ready_line(out, *okx_port, deribit_port, options);
   io.run();
   return 0;
 }

@@ -16,8 +16,6 @@
 
 #include "engine/core/clock.hpp"
 #include "engine/core/log.hpp"
-#include "engine/sim/okx_sim.hpp"
-#include "engine/sim/okx_ws_sim.hpp"
 
 namespace rfq::sim {
 
@@ -36,13 +34,17 @@ constexpr std::uint16_t kCloseUnsupportedData = 1003;
 
 // One connection; Stream is PlainStream or TlsStream. Everything runs on the one loop thread.
 // Outgoing frames queue in outbox_ and go out one write at a time; a close the model asks for
-// is sent after the frames queued before it (a login refusal's error event, then 4001).
+// is sent after the frames queued before it (OKX: a login refusal's error event, then 4001;
+// Deribit: the 10028 answer, then 1008).
 template <class Stream>
 class WsSession final : public HttpSessionBase,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Stream stream, std::shared_ptr<HttpSessionContext> context)
-      : ws_(std::move(stream)), context_(std::move(context)), id_(context_->next_id++) {}
+  WsSession(Stream stream, WsRoute route, std::shared_ptr<HttpSessionContext> context)
+      : ws_(std::move(stream)),
+        route_(std::move(route)),
+        context_(std::move(context)),
+        id_(context_->next_id++) {}
 
   ~WsSession() override { context_->live.erase(id_); }
 
@@ -70,15 +72,13 @@ class WsSession final : public HttpSessionBase,
 
  private:
   std::shared_ptr<WsSession> self() { return this->shared_from_this(); }
-  OkxSim& okx() { return *context_->okx; }
 
   void on_accept(beast::error_code ec) {
     if (ec) return fail(ec, "accept");
     if (stopped_) return;  // stop() came between the handshake and this handler
-    // The callbacks run inside model calls made from this object, which owns the model session.
-    model_ = std::make_unique<OkxWsSession>(
-        okx(), [this](std::string text) { send(std::move(text)); },
-        [this](int code, std::string reason) { request_close(code, reason); });
+    // The callbacks run inside model calls made from this object, which owns the model.
+    model_ = route_.open([this](std::string text) { send(std::move(text)); },
+                         [this](int code, std::string reason) { request_close(code, reason); });
     schedule_tick();
     do_read();
   }
@@ -89,13 +89,14 @@ class WsSession final : public HttpSessionBase,
 
   // Reads go on after a close is requested: the peer's close frame ends the loop.
   void on_read(beast::error_code ec, std::size_t) {
-    if (ec == websocket::error::closed) return tick_.cancel();
     if (ec) {
       tick_.cancel();
+      if (model_) model_->on_disconnect();  // the peer's close frame, or the socket failed
+      if (ec == websocket::error::closed) return;
       return fail(ec, "read");
     }
     if (!ws_.got_text()) {
-      model_.reset();  // OKX speaks text only; the connection is of no further use
+      model_.reset();  // both venues speak text only; the connection is of no further use
       request_close(kCloseUnsupportedData, "Text frames only");
     } else if (model_) {
       model_->on_text(beast::buffers_to_string(buffer_.data()));
@@ -105,7 +106,7 @@ class WsSession final : public HttpSessionBase,
   }
 
   void schedule_tick() {
-    tick_ = okx().clock().schedule(kTickInterval, [weak = this->weak_from_this()] {
+    tick_ = route_.clock->schedule(kTickInterval, [weak = this->weak_from_this()] {
       if (auto session = weak.lock()) session->on_tick();
     });
   }
@@ -113,8 +114,7 @@ class WsSession final : public HttpSessionBase,
   // Expiry happens on time for every subscriber only if someone looks: each connection does.
   void on_tick() {
     if (!model_ || model_->closed()) return;
-    okx().tick();
-    if (model_) model_->check_idle();
+    model_->on_tick();
     if (model_ && !model_->closed()) schedule_tick();
   }
 
@@ -163,10 +163,11 @@ class WsSession final : public HttpSessionBase,
   }
 
   websocket::stream<Stream> ws_;
+  WsRoute route_;
   std::shared_ptr<HttpSessionContext> context_;
   std::uint64_t id_;
   WsUpgradeRequest request_;
-  std::unique_ptr<OkxWsSession> model_;
+  std::unique_ptr<WsModel> model_;
   TimerHandle tick_;
   beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
@@ -177,21 +178,22 @@ class WsSession final : public HttpSessionBase,
 };
 
 template <class Stream>
-void start(Stream stream, WsUpgradeRequest request, std::shared_ptr<HttpSessionContext> context) {
-  std::make_shared<WsSession<Stream>>(std::move(stream), std::move(context))
+void start(Stream stream, WsUpgradeRequest request, const WsRoute& route,
+           std::shared_ptr<HttpSessionContext> context) {
+  std::make_shared<WsSession<Stream>>(std::move(stream), route, std::move(context))
       ->run(std::move(request));
 }
 
 }  // namespace
 
-void start_ws_session(PlainStream stream, WsUpgradeRequest request,
+void start_ws_session(PlainStream stream, WsUpgradeRequest request, const WsRoute& route,
                       std::shared_ptr<HttpSessionContext> context) {
-  start(std::move(stream), std::move(request), std::move(context));
+  start(std::move(stream), std::move(request), route, std::move(context));
 }
 
-void start_ws_session(TlsStream stream, WsUpgradeRequest request,
+void start_ws_session(TlsStream stream, WsUpgradeRequest request, const WsRoute& route,
                       std::shared_ptr<HttpSessionContext> context) {
-  start(std::move(stream), std::move(request), std::move(context));
+  start(std::move(stream), std::move(request), route, std::move(context));
 }
 
 }  // namespace rfq::sim

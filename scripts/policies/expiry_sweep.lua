@@ -32,6 +32,9 @@ local function sweep(venue, due)
     if item.ok then
       rfq.log.info(("canceled %s RFQ %s, %.1f s before expiry"):format(
         venue, item.id, (r.expires_ms - rfq.now()) / 1000))
+    elseif item.code == "NOT_CANCELABLE" or item.code == "UNKNOWN_RFQ" then
+      -- Ended meanwhile (filled, expired, or pulled by another policy's cancel_all).
+      rfq.log.info(("%s RFQ %s already ended: %s"):format(venue, item.id, item.err))
     else
       rfq.log.warn(("cancel %s RFQ %s failed: %s (%s)"):format(venue, item.id, item.code, item.err))
     end

@@ -153,13 +153,26 @@ fi
 cat >policies/kill.lua <<'EOF2'
 rfq.after(200, function()
   local s = rfq.cancel_all()
-  for venue, o in pairs(s.venues) do rfq.log.info("kill", venue, tostring(o.ok)) end
+  local names = {}
+  for venue, o in pairs(s.venues) do names[#names + 1] = venue .. "=" .. tostring(o.ok) end
+  table.sort(names)
+  rfq.log.info("kill", table.concat(names, " "))
 end)
 EOF2
-write_config kill.lua 'okx = {}, okx_spread = {}' policies/kill.lua
-expect "the kill switch cancels on okx and okx_spread (business WebSocket) at once" 0 \
-  "kill okx(_spread)? true.*kill okx(_spread)? true.*cancel-all 2" \
+write_config kill.lua 'okx = {}, okx_spread = {}, deribit = {}' policies/kill.lua
+expect "the kill switch cancels on okx, okx_spread and deribit at once" 0 \
+  "kill deribit=true okx=true okx_spread=true.*cancel-all 3" \
   -- "$rfqd" run --config kill.lua --sim --duration 0.6
+
+write_config baddrb.lua 'deribit = { grant = "password" }' policies/ok.lua
+expect "deribit grant is checked" 2 "key 'venues\.deribit\.grant'" -- "$rfqd" run --config baddrb.lua
+write_config baddrbhb.lua 'deribit = { heartbeat_s = 5 }' policies/ok.lua
+expect "deribit heartbeat below 10 s is refused" 2 "key 'venues\.deribit\.heartbeat_s'" \
+  -- "$rfqd" run --config baddrbhb.lua
+write_config drbenv.lua 'deribit = { client_id_env = "RFQD_NO_SUCH_VAR" }' policies/ok.lua
+expect "deribit credentials come from the environment" 2 \
+  "key 'venues\.deribit\.client_id_env': environment variable RFQD_NO_SUCH_VAR is not set" \
+  -- "$rfqd" run --config drbenv.lua
 
 write_config badws.lua 'okx_spread = { business_ws = "https://x" }' policies/ok.lua
 expect "okx_spread needs a ws:// or wss:// URL" 2 "key 'venues\.okx_spread\.business_ws'" \
@@ -177,10 +190,22 @@ expect "unknown option is a usage error (exit 2)" 2 "bogus" -- "$rfqd" run --bog
 expect "no subcommand is a usage error (exit 2)" 2 "subcommand" -- "$rfqd"
 
 # ---- rfqd run against a separately started rfqd sim, credentials from the environment -----
+# http_get PORT TARGET: the raw answer (status line, headers, body) to one GET on 127.0.0.1.
+http_get() {
+  exec 4<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&4
+  timeout 5 cat <&4
+  exec 4<&-
+}
+
+expect "rfqd sim --help documents --deribit-port" 0 "--deribit-port" -- "$rfqd" sim --help
+
 export OKX_API_KEY=cli-test-key OKX_SECRET_KEY=cli-test-secret OKX_PASSPHRASE=cli-test-pass
 mkfifo ready
-"$rfqd" sim --okx-port 0 --seed-rfqs 6 --seed-spread-ms 3000 --journal journal.jsonl \
-  --log-level warn >ready &
+# Deribit served too (built-in Deribit credentials): OKX must work unchanged beside it.
+env -u DERIBIT_CLIENT_ID -u DERIBIT_CLIENT_SECRET -u DERIBIT_CLIENT_ID_FILE \
+  -u DERIBIT_CLIENT_SECRET_FILE "$rfqd" sim --okx-port 0 --deribit-port 0 --seed-rfqs 6 \
+  --seed-spread-ms 3000 --journal journal.jsonl --log-level warn >ready &
 sim_pid=$!
 exec 3<ready
 if ! read -r -t 10 line <&3; then
@@ -188,6 +213,13 @@ if ! read -r -t 10 line <&3; then
 else
   pass "rfqd sim prints its ready line"
   port=$(sed -E 's/.*"okx_port":([0-9]+).*/\1/' <<<"$line")
+  deribit_port=$(sed -nE 's/.*"deribit_port":([0-9]+).*/\1/p' <<<"$line")
+  if [ -n "$deribit_port" ] && [ "$deribit_port" != "$port" ] &&
+    http_get "$deribit_port" /api/v2/public/test | grep -q '"version":"1.2.26"'; then
+    pass "rfqd sim --deribit-port serves Deribit on its own port (ready line: deribit_port)"
+  else
+    fail "rfqd sim --deribit-port serves Deribit on its own port" "ready line: $line"
+  fi
   cat >live.lua <<EOF
 return {
   venues = { okx = { rest = "http://127.0.0.1:$port" } },

@@ -1,5 +1,6 @@
 // run_standalone (`rfqd sim`): the ready line, credentials from the environment or built in,
-// the journal file, configuration errors, and a clean exit on SIGINT/SIGTERM.
+// the journal file, configuration errors, a clean exit on SIGINT/SIGTERM, and Deribit on its
+// own port (--deribit-port).
 
 #include <signal.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "engine/auth/okx_signer.hpp"
+#include "engine/sim/deribit_sim.hpp"
 #include "engine/sim/okx_sim.hpp"
 #include "engine/sim/standalone.hpp"
 
@@ -154,6 +156,33 @@ http::response<http::string_body> get_rfqs(std::uint16_t port, const Creds& cred
   return res;
 }
 
+void set_deribit_env(EnvGuard& env, std::optional<std::string> id,
+                     std::optional<std::string> secret) {
+  env.set("DERIBIT_CLIENT_ID", std::move(id));
+  env.set("DERIBIT_CLIENT_SECRET", std::move(secret));
+  env.set("DERIBIT_CLIENT_ID_FILE", std::nullopt);
+  env.set("DERIBIT_CLIENT_SECRET_FILE", std::nullopt);
+}
+
+// One plain request on a fresh connection.
+http::response<http::string_body> send(std::uint16_t port, http::verb verb,
+                                       const std::string& target, const std::string& body = "",
+                                       const std::string& authorization = "") {
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!authorization.empty()) req.set(http::field::authorization, authorization);
+  req.body() = body;
+  req.prepare_payload();
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect({net::ip::address_v4::loopback(), port});
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return res;
+}
+
 std::filesystem::path temp_journal() {
   return std::filesystem::temp_directory_path() /
          ("rfqd-sim-standalone-" + std::to_string(::getpid()) + ".jsonl");
@@ -189,6 +218,7 @@ TEST_CASE("sim standalone: ready line, signed requests, journal file, exit 0 on 
   CHECK(port != 0);
   CHECK(ready_obj.at("seed_rfqs").as_int64() == 3);
   CHECK(ready_obj.at("journal").as_string() == journal.string());
+  CHECK_FALSE(ready_obj.contains("deribit_port"));  // no --deribit-port, no Deribit
 
   const auto ok = get_rfqs(port, creds);
   const auto wrong_key = get_rfqs(port, {"someone-else", creds.secret, creds.passphrase});
@@ -225,4 +255,86 @@ TEST_CASE("sim standalone: a journal path that cannot be written is a configurat
   std::ostringstream out;
   CHECK(run_standalone(options, out) == 2);
   CHECK(out.str().empty());
+}
+
+TEST_CASE("sim standalone: --deribit-port serves a seeded Deribit on its own port, one journal",
+          "[sim][deribit][standalone]") {
+  EnvGuard env;
+  set_okx_env(env, std::nullopt, std::nullopt, std::nullopt);
+  std::string id(kDeribitSimClientId);
+  std::string secret(kDeribitSimClientSecret);
+  SECTION("built-in Deribit credentials when none is set") {
+    set_deribit_env(env, std::nullopt, std::nullopt);
+  }
+  SECTION("credentials from DERIBIT_CLIENT_ID / DERIBIT_CLIENT_SECRET") {
+    id = "it-deribit-id";
+    secret = "it-deribit-secret";
+    set_deribit_env(env, id, secret);
+  }
+  const auto journal = temp_journal();
+  StandaloneOptions options;
+  options.seed_rfqs = 2;
+  options.deribit_port = 0;
+  options.journal_path = journal.string();
+
+  StandaloneRun sim(options);
+  const auto line = sim.ready_line();
+  REQUIRE_FALSE(line.empty());
+  const auto ready_obj = json::parse(line).as_object();
+  CHECK(line.starts_with(R"({"okx_port":)"));  // what `sed` in cli_test.sh relies on
+  const auto okx_port = static_cast<std::uint16_t>(ready_obj.at("okx_port").as_int64());
+  const auto deribit_port = static_cast<std::uint16_t>(ready_obj.at("deribit_port").as_int64());
+  CHECK(deribit_port != 0);
+  CHECK(deribit_port != okx_port);
+
+  const auto auth = send(deribit_port, http::verb::get,
+                         "/api/v2/public/auth?grant_type=client_credentials&client_id=" + id +
+                             "&client_secret=" + secret);
+  const auto token =
+      std::string(json::parse(auth.body()).at("result").at("access_token").as_string());
+  const auto listed =
+      send(deribit_port, http::verb::get, "/api/v2/private/get_block_rfqs", "", "Bearer " + token);
+  const auto created = send(deribit_port, http::verb::post, "/sim/deribit/rfqs", R"({"count":1})");
+  const auto okx_on_deribit = send(deribit_port, http::verb::get, "/api/v5/public/time");
+  const auto okx_time = send(okx_port, http::verb::get, "/api/v5/public/time");
+
+  CHECK(sim.stop(SIGTERM) == 0);
+
+  CHECK(auth.result_int() == 200);
+  REQUIRE(listed.result_int() == 200);
+  const auto rfqs = json::parse(listed.body()).at("result").at("block_rfqs").as_array();
+  REQUIRE(rfqs.size() == 2);
+  CHECK(rfqs[0].at("state").as_string() == "open");
+  CHECK(created.result_int() == 200);
+  CHECK(okx_on_deribit.result_int() == 404);  // the Deribit port is Deribit's alone
+  CHECK(okx_time.result_int() == 200);
+
+  std::ifstream in(journal);
+  std::vector<std::string> venues;
+  bool secret_seen = false;
+  for (std::string l; std::getline(in, l);) {
+    venues.emplace_back(json::parse(l).at("venue").as_string());
+    secret_seen = secret_seen || l.find(secret) != std::string::npos;
+  }
+  CHECK(venues == std::vector<std::string>{"deribit", "deribit", "sim", "deribit", "okx"});
+  CHECK_FALSE(secret_seen);  // the auth query's client_secret is journaled as "***"
+  std::filesystem::remove(journal);
+}
+
+TEST_CASE(
+    "sim standalone: one of DERIBIT_CLIENT_ID / DERIBIT_CLIENT_SECRET is an error only "
+    "with --deribit-port",
+    "[sim][deribit][standalone]") {
+  EnvGuard env;
+  set_okx_env(env, std::nullopt, std::nullopt, std::nullopt);
+  set_deribit_env(env, "it-deribit-id", std::nullopt);
+  StandaloneOptions options;
+  options.deribit_port = 0;
+  std::ostringstream out;
+  CHECK(run_standalone(options, out) == 2);
+  CHECK(out.str().empty());
+
+  StandaloneRun without_deribit(StandaloneOptions{});
+  CHECK_FALSE(without_deribit.ready_line().empty());
+  CHECK(without_deribit.stop(SIGTERM) == 0);
 }
