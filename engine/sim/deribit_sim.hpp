@@ -127,6 +127,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/sim/observers.hpp"
 #include "engine/sim/okx_sim.hpp"  // FaultKind, shared by every simulated venue
 #include "engine/sim/sim_http.hpp"
 
@@ -360,7 +361,6 @@ class DeribitSim {
   Answer on_get_block_rfqs(Call& call);
   void expire_due() const;
   void set_state(DeribitBlockRfq& r, std::string_view state, std::int64_t at_ms) const;
-  void notify(const DeribitBlockRfq& r) const;
 
   Clock& clock_;
   Journal& journal_;
@@ -370,8 +370,7 @@ class DeribitSim {
   mutable std::map<std::int64_t, DeribitBlockRfq> rfqs_;
   mutable std::multimap<std::int64_t, std::int64_t> expiry_;  // expiration -> id (may be stale)
   std::deque<DeribitFault> faults_;
-  std::map<std::uint64_t, std::shared_ptr<const BlockRfqObserver>> observers_;
-  std::uint64_t next_observer_ = 1;
+  ObserverList<DeribitBlockRfq> observers_;
   std::unordered_map<std::string, Token> tokens_;          // access token -> holder
   std::unordered_map<std::string, Refresh> refresh_;       // refresh token -> what it renews
   std::set<std::string, std::less<>> nonces_;              // client "\n" nonce, while replayable

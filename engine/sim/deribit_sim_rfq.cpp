@@ -212,7 +212,7 @@ std::int64_t DeribitSim::add_rfq(NewBlockRfq rfq) {
   r.legs = std::move(rfq.legs);
   const auto id = r.block_rfq_id;
   expiry_.emplace(r.expiration_timestamp, id);
-  notify(rfqs_.emplace(id, std::move(r)).first->second);
+  observers_.notify(rfqs_.emplace(id, std::move(r)).first->second);
   return id;
 }
 
@@ -284,30 +284,13 @@ void DeribitSim::expire_due() const {
 void DeribitSim::set_state(DeribitBlockRfq& r, std::string_view state, std::int64_t at_ms) const {
   r.state = state;
   r.update_timestamp = at_ms;
-  notify(r);
-}
-
-// Over a snapshot of ids, holding each callback while it runs: a callback may remove itself or
-// any other observer; one removed before its turn is not called.
-void DeribitSim::notify(const DeribitBlockRfq& r) const {
-  if (observers_.empty()) return;
-  std::vector<std::uint64_t> ids;
-  ids.reserve(observers_.size());
-  for (const auto& [id, fn] : observers_) ids.push_back(id);
-  for (const auto id : ids) {
-    const auto it = observers_.find(id);
-    if (it == observers_.end()) continue;
-    const auto fn = it->second;
-    (*fn)(r);
-  }
+  observers_.notify(r);
 }
 
 std::uint64_t DeribitSim::on_rfq_change(BlockRfqObserver observer) {
-  const auto id = next_observer_++;
-  observers_.emplace(id, std::make_shared<const BlockRfqObserver>(std::move(observer)));
-  return id;
+  return observers_.add(std::move(observer));
 }
 
-void DeribitSim::remove_observer(std::uint64_t id) { observers_.erase(id); }
+void DeribitSim::remove_observer(std::uint64_t id) { observers_.remove(id); }
 
 }  // namespace rfq::sim

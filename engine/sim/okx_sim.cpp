@@ -543,7 +543,7 @@ std::string OkxSim::add_rfq(NewRfq rfq) {
   expiry_.emplace(r.valid_until_ms, id);
   std::string rfq_id = r.rfq_id;
   const auto& stored = rfqs_.emplace(id, std::move(r)).first->second;
-  notify(stored);
+  observers_.notify(stored);
   return rfq_id;
 }
 
@@ -596,31 +596,14 @@ void OkxSim::expire_due() const {
 void OkxSim::set_state(SimRfq& r, std::string_view state, std::int64_t u_time_ms) const {
   r.state = state;
   r.u_time_ms = u_time_ms;
-  if (state != "pending_fill") notify(r);
-}
-
-// Iterates over a snapshot of ids and holds each callback while it runs, so a callback may
-// remove itself or any other observer; one removed before its turn is not called.
-void OkxSim::notify(const SimRfq& r) const {
-  if (observers_.empty()) return;
-  std::vector<std::uint64_t> ids;
-  ids.reserve(observers_.size());
-  for (const auto& [id, fn] : observers_) ids.push_back(id);
-  for (const auto id : ids) {
-    const auto it = observers_.find(id);
-    if (it == observers_.end()) continue;
-    const auto fn = it->second;
-    (*fn)(r);
-  }
+  if (state != "pending_fill") observers_.notify(r);
 }
 
 std::uint64_t OkxSim::on_rfq_change(RfqObserver observer) {
-  const auto id = next_observer_++;
-  observers_.emplace(id, std::make_shared<const RfqObserver>(std::move(observer)));
-  return id;
+  return observers_.add(std::move(observer));
 }
 
-void OkxSim::remove_observer(std::uint64_t id) { observers_.erase(id); }
+void OkxSim::remove_observer(std::uint64_t id) { observers_.remove(id); }
 
 void OkxSim::tick() { expire_due(); }
 

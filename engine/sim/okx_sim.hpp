@@ -65,6 +65,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/sim/observers.hpp"
 #include "engine/sim/sim_http.hpp"
 #include "engine/sim/sliding_window.hpp"
 
@@ -258,7 +259,6 @@ class OkxSim {
   void expire_due() const;
   // Every state change goes through here, so observers never miss one.
   void set_state(SimRfq& r, std::string_view state, std::int64_t u_time_ms) const;
-  void notify(const SimRfq& r) const;
   SimRfq* find_by_id(std::string_view rfq_id) const;
   SimRfq* find_by_cl_id(std::string_view cl_rfq_id) const;
 
@@ -274,9 +274,7 @@ class OkxSim {
   std::unordered_map<std::string, std::uint64_t> by_cl_id_;
   std::map<std::string, SlidingWindow, std::less<>> windows_;  // endpoint + api key
   std::deque<OkxFault> faults_;  // injection order; each with its remaining count
-  // shared_ptr: a callback that removes itself must not destroy the function it is running.
-  std::map<std::uint64_t, std::shared_ptr<const RfqObserver>> observers_;
-  std::uint64_t next_observer_ = 1;
+  ObserverList<SimRfq> observers_;
   std::map<std::string, std::size_t, std::less<>> sprd_mass_cancels_;
   std::uint64_t next_conn_ = 0;
 };

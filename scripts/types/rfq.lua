@@ -11,98 +11,105 @@
 --- Functions marked "Yields" must run inside a task: the policy's main chunk, a timer callback,
 --- an `rfq.spawn` function or an `rfq.on` handler, not a coroutine the script created.
 
+--- Venue names rfqd knows (each must also be configured to be used).
+---@alias rfq.Venue
+---| "okx"        # OKX block-trading RFQs (taker)
+---| "okx_spread" # OKX spread orders: rfq.cancel_all only
+---| "deribit"    # Deribit block RFQs (taker)
+
 --- Stable failure codes (closed list).
 ---@alias rfq.Code
----| "UNKNOWN_RFQ"       # OKX 70000: no such RFQ
----| "NOT_CANCELABLE"    # OKX 70200: the RFQ is not active; confirm: the feed shows it filled/expired/failed
----| "NOTHING_TO_CANCEL" # OKX 70207 / no RFQ matches: rfq.cancel_all counts it as ok
----| "RATE_LIMITED"      # no pacing slot before the deadline (not sent); OKX 50011/50061; HTTP 429
----| "TIMEOUT"           # deadline passed in flight; OKX 50004 (outcome unknown); confirm: cancel not shown in time
----| "DISCONNECTED"      # connection or TLS failure; venue stopped; confirm: the rfqs feed is not delivering
----| "AUTH"              # OKX 501xx; HTTP 401
----| "UNAVAILABLE"       # OKX 50001/50013/50026/70208; HTTP 5xx; unreadable reply; DNS
----| "REJECTED"          # any other venue refusal
+---| "UNKNOWN_RFQ"       # OKX 70000; Deribit 10004 (UNCONFIRMED for block RFQs): no such RFQ
+---| "NOT_CANCELABLE"    # OKX 70200; Deribit 11029 on block_rfq_id (UNCONFIRMED): not active; confirm: it ended otherwise
+---| "NOTHING_TO_CANCEL" # OKX 70207; Deribit: no open block RFQ; no RFQ matches: rfq.cancel_all counts it as ok
+---| "RATE_LIMITED"      # no pacing slot / Deribit credits before the deadline (not sent); OKX 50011/50061; HTTP 429; Deribit 10028
+---| "TIMEOUT"           # deadline passed in flight; OKX 50004 (outcome unknown); Deribit 13888; confirm: cancel not shown in time
+---| "DISCONNECTED"      # connection or TLS failure; venue stopped; Deribit WebSocket down; confirm: the rfqs feed is not delivering
+---| "AUTH"              # OKX 501xx; HTTP 401; Deribit 13004/13009/10000
+---| "UNAVAILABLE"       # OKX 50001/50013/50026/70208; HTTP 5xx; unreadable reply; DNS; Deribit 13028/13503/11051/11094/10040/10047
+---| "REJECTED"          # any other venue refusal (venue_code carries the venue's code)
 
 --- Normalized RFQ state (one vocabulary for every venue).
 ---@alias rfq.State "active"|"canceled"|"expired"|"filled"|"pending_fill"|"failed"
 
 --- One leg of an RFQ.
 ---@class rfq.Leg
----@field instrument string Venue instrument id, e.g. "BTC-USD-260327-100000-C".
----@field side "buy"|"sell"
----@field size string Size as the venue's decimal text, unchanged.
+---@field instrument string Venue instrument id: OKX instId ("BTC-USD-260327-100000-C"), Deribit instrument_name ("BTC-PERPETUAL").
+---@field side "buy"|"sell" OKX side, Deribit direction.
+---@field size string OKX sz as the venue's decimal text, unchanged; Deribit: the RFQ's amount ("100000"), or "AMOUNTxRATIO" when the leg's ratio is not 1.
 
 --- An RFQ from the book (`rfq.open`, and the `r` of an `rfq.on("rfq")` handler).
 ---@class rfq.Rfq
----@field venue string "okx".
----@field id string Venue RFQ id (decimal text).
----@field client_id? string OKX clRfqId; absent when the RFQ has none.
+---@field venue rfq.Venue "okx" or "deribit".
+---@field id string Venue RFQ id as decimal text: OKX rfqId, Deribit block_rfq_id ("366").
+---@field client_id? string OKX clRfqId; absent when the RFQ has none, always absent on deribit.
 ---@field state rfq.State Always "active" in `rfq.open` results; the new state in an `rfq.on` event.
----@field raw_state string The venue's own state word ("canceled"/"expired" when the book set it itself).
----@field label? string OKX tag; absent when empty.
----@field created_ms integer Creation time, Unix ms.
----@field expires_ms integer Expiry (OKX validUntil), Unix ms.
+---@field raw_state string The venue's own state word (Deribit "open", "cancelled", ...; on okx "canceled"/"expired" when the book set it itself).
+---@field label? string OKX tag, Deribit label; absent when empty.
+---@field created_ms integer Creation time (OKX cTime, Deribit creation_timestamp), Unix ms.
+---@field expires_ms integer Expiry (OKX validUntil, Deribit expiration_timestamp), Unix ms.
 ---@field legs rfq.Leg[]
 
 --- Success result of `rfq.cancel`.
 ---@class rfq.CancelResult
----@field venue string
----@field id string The venue's rfqId (echoed by the venue, else the id that was sent).
----@field client_id? string clRfqId when known.
----@field state "canceled" The venue accepted the cancel (OKX sCode "0"); with confirm, the rfqs channel showed it canceled.
+---@field venue rfq.Venue
+---@field id string OKX: the rfqId echoed by the venue, else the id that was sent. Deribit: the block_rfq_id sent, as decimal text.
+---@field client_id? string OKX clRfqId when known; absent on deribit.
+---@field state "canceled" The venue accepted the cancel (OKX sCode "0"; with confirm, the rfqs channel showed it canceled). Deribit: the answer showed the block RFQ "cancelled".
 ---@field venue_code string "0".
 ---@field latency_us integer Request written to answer parsed, microseconds.
 
 --- Argument of `rfq.cancel`.
 ---@class rfq.CancelRequest
----@field venue string A configured venue; only "okx" has rfq.cancel in this version.
----@field id? string|integer OKX rfqId (decimal digits). Wins over client_id when both are set.
----@field client_id? string OKX clRfqId: 1-32 ASCII letters or digits.
----@field timeout_ms? integer Deadline for queueing + round trip (+ confirmation); default: config `timeout_ms`.
----@field confirm? boolean Succeed only once the rfqs channel shows the RFQ canceled (needs venues.okx.business_ws; raises without it).
+---@field venue rfq.Venue A configured venue: "okx" or "deribit" ("okx_spread" raises: cancel_all only).
+---@field id? string|integer OKX rfqId (decimal digits; wins over client_id when both are set). Deribit block_rfq_id: a positive integer, or its decimal digits as a string; required.
+---@field client_id? string OKX clRfqId: 1-32 ASCII letters or digits. Not for deribit: block RFQs have no client id (raises).
+---@field timeout_ms? integer Deadline for queueing (pacing slot / Deribit credits) + round trip (+ confirmation); default: config `timeout_ms`.
+---@field confirm? boolean okx: succeed only once the rfqs channel shows the RFQ canceled (needs venues.okx.business_ws; raises without it). deribit: accepted, no extra wait (the answer is final).
 
 --- Argument of `rfq.cancel_batch`. `ids` wins over `client_ids` (even an empty `ids`).
 ---@class rfq.BatchRequest
----@field venue string A configured venue; only "okx" has rfq.cancel_batch in this version.
----@field ids? (string|integer)[] OKX rfqIds (decimal digits). Non-empty.
----@field client_ids? (string|integer)[] OKX clRfqIds (1-32 ASCII letters or digits); read only without `ids`.
+---@field venue rfq.Venue A configured venue: "okx" or "deribit" ("okx_spread" raises: cancel_all only).
+---@field ids? (string|integer)[] OKX rfqIds (decimal digits) or Deribit block_rfq_ids (positive integers). Non-empty.
+---@field client_ids? (string|integer)[] OKX clRfqIds (1-32 ASCII letters or digits); read only without `ids`. Not for deribit (raises).
 ---@field timeout_ms? integer Deadline for the whole batch (every request paced and sent, + confirmation); default: config `timeout_ms`.
----@field confirm? boolean An accepted item is ok only once the rfqs channel shows it canceled (needs venues.okx.business_ws; raises without it).
+---@field confirm? boolean okx: an accepted item is ok only once the rfqs channel shows it canceled (needs venues.okx.business_ws; raises without it). deribit: accepted, no extra wait.
 
 --- One entry of `rfq.cancel_batch`'s results, at the position of its id in the input.
 ---@class rfq.BatchItem
----@field id? string The rfqId given or echoed by the venue; absent when unknown.
----@field client_id? string The clRfqId given or echoed by the venue; absent when unknown or empty.
----@field ok boolean The venue accepted the cancel (item sCode "0"); with confirm, and the rfqs channel showed it canceled.
+---@field id? string The rfqId given or echoed by the venue (deribit: the block_rfq_id given); absent when unknown.
+---@field client_id? string The clRfqId given or echoed by the venue; absent when unknown or empty, always on deribit.
+---@field ok boolean The venue accepted the cancel (item sCode "0"; with confirm, and the rfqs channel showed it canceled). Deribit: the answer showed it "cancelled".
 ---@field code? rfq.Code When ok is false.
----@field err? string When ok is false: the venue's sMsg/msg or ours.
----@field venue_code? string Item sCode, or the request's code when the request failed as a whole; absent when nothing came back.
+---@field err? string When ok is false: the venue's sMsg/msg (Deribit: error message[: data.reason]) or ours.
+---@field venue_code? string Item sCode, or the request's code when the request failed as a whole (Deribit: its error code as text); absent when nothing came back.
 
 --- Result of `rfq.cancel_batch`: one rfq.BatchItem per input id, in input order, plus counts.
 ---@class rfq.BatchResults
 ---@field [integer] rfq.BatchItem
 ---@field canceled integer Entries with ok == true.
 ---@field failed integer Entries with ok == false (canceled + failed == #results).
----@field requests integer HTTP requests sent (chunks of at most 100 ids; resends after 50011 included).
+---@field requests integer okx: HTTP requests sent (chunks of at most 100 ids; resends after 50011 included). deribit: single cancel_block_rfq requests sent (one per distinct id at most).
 
 --- Argument of `rfq.cancel_all`. Without `venue`: every configured venue (the kill switch).
 --- `where` needs a venue; it cancels only the matching open RFQs of the book, by urgent batch
---- requests (never the account-wide endpoint).
+--- requests (never the account-wide endpoint). Deribit has no taker cancel-all: account-wide on
+--- deribit lists the open taker block RFQs (get_block_rfqs) and cancels each.
 ---@class rfq.CancelAllOptions
----@field venue? string A configured venue; required with `where`.
+---@field venue? rfq.Venue A configured venue; required with `where`.
 ---@field where? { client_id_prefix?: string, label_prefix?: string, ids?: (string|integer)[] }|fun(r: rfq.Rfq): any
 ---@field spread_id? string Only for venue okx_spread: the spread whose orders are cancelled (raises with any other venue).
 ---@field timeout_ms? integer Deadline per venue; default: config `timeout_ms`.
----@field confirm? boolean Succeed only once the venue's state feed shows the cancels. A named venue without such a feed raises; the kill switch confirms where it can.
+---@field confirm? boolean Succeed only once the venue shows the cancels (okx: its rfqs channel; deribit: always, the answers are final). A named venue that cannot raises; the kill switch confirms where it can.
 
 --- The outcome of `rfq.cancel_all` for one venue.
 ---@class rfq.VenueOutcome
 ---@field ok boolean Succeeded, or nothing to cancel (code "NOTHING_TO_CANCEL").
 ---@field code? rfq.Code Present unless a plain success (so also with NOTHING_TO_CANCEL).
 ---@field err? string Present with code.
----@field canceled? integer RFQs marked canceled (account-wide: those the book knew as active; with confirm, those the rfqs channel showed canceled; 0 for NOTHING_TO_CANCEL; absent when the cancel-all request failed). Scoped: RFQs cancelled (confirmed, with confirm).
+---@field canceled? integer RFQs marked canceled (account-wide okx: those the book knew as active; with confirm, those the rfqs channel showed canceled; account-wide deribit: listed open RFQs whose cancel succeeded; 0 for NOTHING_TO_CANCEL; absent when the cancel-all request or the listing failed, and on okx_spread). Scoped: RFQs cancelled (confirmed, with confirm).
 ---@field failed? integer Scoped only, when > 0: matching RFQs whose cancel failed.
----@field confirmed? boolean true when confirm = true was applied on this venue and the outcome is ok; absent otherwise.
+---@field confirmed? boolean true when confirm = true was applied on this venue and the outcome is a plain success (ok, no code); absent otherwise.
 
 --- Result of `rfq.cancel_all`.
 ---@class rfq.CancelAllSummary
@@ -110,14 +117,14 @@
 
 --- One pacing lane of `rfq.budget` (counts are requests of this process, not RFQs).
 ---@class rfq.LaneBudget
----@field limit integer Requests per window (OKX's documented limit).
----@field window_ms integer The enforced window: documented 2000 ms + 50 ms margin = 2050.
----@field remaining integer Requests that could be sent now (0 while closed after a 50011).
----@field queued integer Requests waiting for a slot.
+---@field limit integer okx: requests per window (OKX's documented limit). deribit: requests rfqd's full credit pool pays for (98 by default: the pool is modelled 100 ms of refill smaller than credit_pool).
+---@field window_ms integer okx: the enforced window, documented 2000 ms + 50 ms margin = 2050. deribit: time to refill rfqd's pool from empty (4900 ms by default).
+---@field remaining integer Requests that could be sent now (0 while closed after a 50011; deribit: credits now / credit_cost, 0 right after a 10028). Urgent-only slots/credits included.
+---@field queued integer Requests waiting for a slot (deribit: for credits).
 
 --- Argument of `rfq.open`.
 ---@class rfq.OpenQuery
----@field venue? string Only this configured venue.
+---@field venue? rfq.Venue Only this configured venue.
 ---@field expiring_within_ms? integer Only RFQs with expires_ms <= now + this.
 ---@field older_than_ms? integer Only RFQs with created_ms <= now - this.
 
@@ -157,9 +164,13 @@ rfq = {}
 --- not confirm fails TIMEOUT, DISCONNECTED or NOT_CANCELABLE with venue_code "0").
 --- Yields: call it inside a task.
 ---
+--- On deribit: private/cancel_block_rfq over the WebSocket (HTTP GET, signed deri-hmac-sha256,
+--- while the WebSocket is not ready), paced by the credit pool; the answer is final.
+---
 --- ```lua
 --- local res, err, code = rfq.cancel{ venue = "okx", id = "22535" }
 --- local res2 = rfq.cancel{ venue = "okx", client_id = "desk7rfq42", confirm = true }
+--- local res3 = rfq.cancel{ venue = "deribit", id = 366 }
 --- ```
 ---@param req rfq.CancelRequest
 ---@return rfq.CancelResult|nil res
@@ -168,8 +179,9 @@ rfq = {}
 ---@return string|nil venue_code The venue's own code, when res is nil and the venue answered.
 function rfq.cancel(req) end
 
---- Cancels any number of RFQs of one venue: duplicates sent once, chunks of at most 100 ids,
---- paced 2 per 2.05 s. Results in input order. `nil, err, code` only when no request reached
+--- Cancels any number of RFQs of one venue: duplicates sent once; okx: chunks of at most 100
+--- ids, paced 2 per 2.05 s; deribit: one cancel_block_rfq per id, in parallel, each paced by
+--- the credit pool. Results in input order. `nil, err, code` only when no request reached
 --- the venue. Yields: call it inside a task.
 ---
 --- ```lua
@@ -182,9 +194,10 @@ function rfq.cancel(req) end
 ---@return rfq.Code|nil code When results is nil.
 function rfq.cancel_batch(req) end
 
---- Cancels every active RFQ: of every configured venue at once (no `venue`: the kill switch), of
---- one venue (account-wide cancel-all, urgent), or only those matching `where` (urgent batch
---- cancels). Always returns the summary; `err, code` follow it when a venue failed
+--- Cancels every active RFQ: of every configured venue at once (no `venue`: the kill switch,
+--- okx, okx_spread and deribit concurrently), of one venue (account-wide cancel-all, urgent;
+--- deribit: list the open taker block RFQs, then cancel each), or only those matching `where`
+--- (urgent batch cancels). Always returns the summary; `err, code` follow it when a venue failed
 --- (`err` = "VENUE: MESSAGE" of the first failing venue). With `confirm = true` a venue
 --- succeeds only once its state feed shows the cancels (`summary.venues[v].confirmed`).
 --- Yields: call it inside a task.
@@ -192,6 +205,7 @@ function rfq.cancel_batch(req) end
 --- ```lua
 --- local summary, err, code = rfq.cancel_all()
 --- rfq.cancel_all{ venue = "okx", where = { client_id_prefix = "desk7" } }
+--- rfq.cancel_all{ venue = "deribit", where = { label_prefix = "hedge-" } }
 --- rfq.cancel_all{ confirm = true }
 --- ```
 ---@param opts? rfq.CancelAllOptions
@@ -201,8 +215,9 @@ function rfq.cancel_batch(req) end
 function rfq.cancel_all(opts) end
 
 --- This process's pacing lanes of one venue, keyed by endpoint ("cancel-rfq",
---- "cancel-batch-rfqs", "cancel-all-rfqs", "rfqs" for okx). Anywhere; does not yield.
----@param venue string A configured venue.
+--- "cancel-batch-rfqs", "cancel-all-rfqs", "rfqs" for okx; one "non-matching-engine" entry,
+--- the credit pool, for deribit). Anywhere; does not yield.
+---@param venue rfq.Venue A configured venue.
 ---@return table<string, rfq.LaneBudget>
 function rfq.budget(venue) end
 
@@ -212,7 +227,8 @@ function rfq.budget(venue) end
 function rfq.open(query) end
 
 --- Registers `fn(r, previous_state)` for every RFQ state change the book records: an RFQ new
---- to the book (previous_state nil), a state pushed by the venue's rfqs feed, this process's
+--- to the book (previous_state nil), a state pushed by the venue (okx rfqs feed, deribit
+--- block_rfq.taker channel), this process's
 --- own accepted cancels, expiry applied by the book. One event per change; each run is a new
 --- task (it may yield) with its own copy of the RFQ. Only "rfq" is delivered by this version
 --- ("fill", "exposure", "venue" raise). Anywhere; does not yield.

@@ -29,6 +29,7 @@
 #include "engine/sim/okx_sim.hpp"
 #include "engine/venues/okx/okx_rest.hpp"
 #include "engine/venues/okx/okx_venue.hpp"
+#include "tests/bench/bench.hpp"
 
 extern "C" {
 #include <lua.h>
@@ -308,6 +309,10 @@ void batch_10k() {
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   log::configure({"warn", false, true});
+  if (argc > 1 && std::string(argv[1]) == "--kill-switch") {  // that phase alone
+    bench::kill_switch();
+    return 0;
+  }
   const int total = 3 * (kWarmup + kRounds * kPerRound);
 
   // The simulator on its own thread and loop.
@@ -378,6 +383,9 @@ int main(int argc, char** argv) {
   std::printf("  ratio rfqd / bare blocking              %7.2f    %7.2f\n", r50 / b50, r99 / b99);
   std::printf("\nsimulator journal: %zu requests, %zu cancel-rfq\n", journal.entries().size(),
               journal.find("okx", "cancel-rfq").size());
-  if (!quick) batch_10k();
+  if (!quick) {
+    batch_10k();
+    bench::kill_switch();
+  }
   return 0;
 }

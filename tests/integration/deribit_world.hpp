@@ -7,7 +7,6 @@
 #include <chrono>
 #include <memory>
 
-#include "bindings/lua/lua_task.hpp"
 #include "bindings/modules/policy_host.hpp"
 #include "engine/core/error.hpp"
 #include "engine/engine.hpp"
@@ -16,11 +15,7 @@
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
 #include "engine/venues/deribit/deribit_venue.hpp"
-
-extern "C" {
-#include <lauxlib.h>
-#include <lua.h>
-}
+#include "tests/integration/policy_world.hpp"
 
 namespace rfq::testing {
 
@@ -32,7 +27,8 @@ struct DeribitWorldOptions {
   bool credits_as_sim = true;  // the venue's pool mirrors the simulator's
 };
 
-struct DeribitWorld {
+// run_until waits 15 s by default, run_policy 60 s for a policy's main chunk.
+struct DeribitWorld : PolicyWorld<DeribitWorld, 15, 60> {
   boost::asio::io_context io;
   RealClock clock{io};
   sim::Journal journal;
@@ -73,49 +69,6 @@ struct DeribitWorld {
     policy.reset();
     engine.stop();
     server->stop();
-  }
-
-  template <typename Pred>
-  bool run_until(Pred pred, std::chrono::seconds bound = std::chrono::seconds(15)) {
-    const auto end = std::chrono::steady_clock::now() + bound;
-    while (!pred() && std::chrono::steady_clock::now() < end) {
-      io.run_one_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
-
-  void start() {
-    bool started = false;
-    boost::system::error_code ec;
-    engine.start([&](boost::system::error_code e) {
-      ec = e;
-      started = true;
-    });
-    REQUIRE(run_until([&] { return started; }));
-    REQUIRE_FALSE(ec);
-  }
-
-  std::shared_ptr<lua::LuaTask> run_policy(const std::string& source) {
-    lua::PolicySpec spec;
-    spec.name = "it";
-    policy = std::make_unique<lua::PolicyHost>(engine, spec);
-    std::string error;
-    REQUIRE(policy->load_source(source, "@it_policy.lua", error));
-    policy->start();
-    auto main = policy->main_task();
-    REQUIRE(run_until([&] { return main->state() == lua::TaskState::Finished; },
-                      std::chrono::seconds(60)));
-    INFO(main->error());
-    REQUIRE(main->ok());
-    return main;
-  }
-
-  std::string global_string(const char* name) {
-    lua_State* L = policy->vm().state();
-    lua_getglobal(L, name);
-    std::string s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "<not a string>";
-    lua_pop(L, 1);
-    return s;
   }
 
   std::int64_t add(std::int64_t expires_in_ms = 60000) {

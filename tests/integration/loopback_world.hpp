@@ -7,7 +7,6 @@
 #include <chrono>
 #include <memory>
 
-#include "bindings/lua/lua_task.hpp"
 #include "bindings/modules/policy_host.hpp"
 #include "engine/core/error.hpp"
 #include "engine/engine.hpp"
@@ -15,11 +14,7 @@
 #include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
 #include "engine/venues/okx/okx_venue.hpp"
-
-extern "C" {
-#include <lauxlib.h>
-#include <lua.h>
-}
+#include "tests/integration/policy_world.hpp"
 
 namespace rfq::testing {
 struct LoopbackOptions {
@@ -28,7 +23,8 @@ struct LoopbackOptions {
   Millis feed_ping_after{20000};
 };
 
-struct LoopbackWorld {
+// run_until and run_policy wait 10 s at most.
+struct LoopbackWorld : PolicyWorld<LoopbackWorld, 10> {
   boost::asio::io_context io;
   RealClock clock{io};
   sim::Journal journal;
@@ -61,49 +57,6 @@ struct LoopbackWorld {
     policy.reset();
     engine.stop();
     server.stop();
-  }
-
-  // Drives the loop until pred() holds; bounded so a bug fails the test instead of hanging it.
-  template <typename Pred>
-  bool run_until(Pred pred, std::chrono::seconds bound = std::chrono::seconds(10)) {
-    const auto end = std::chrono::steady_clock::now() + bound;
-    while (!pred() && std::chrono::steady_clock::now() < end) {
-      io.run_one_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
-
-  void start() {
-    bool started = false;
-    boost::system::error_code ec;
-    engine.start([&](boost::system::error_code e) {
-      ec = e;
-      started = true;
-    });
-    REQUIRE(run_until([&] { return started; }));
-    REQUIRE_FALSE(ec);
-  }
-
-  std::shared_ptr<lua::LuaTask> run_policy(const std::string& source) {
-    lua::PolicySpec spec;
-    spec.name = "it";
-    policy = std::make_unique<lua::PolicyHost>(engine, spec);
-    std::string error;
-    REQUIRE(policy->load_source(source, "@it_policy.lua", error));
-    policy->start();
-    auto main = policy->main_task();
-    REQUIRE(run_until([&] { return main->state() == lua::TaskState::Finished; }));
-    INFO(main->error());
-    REQUIRE(main->ok());
-    return main;
-  }
-
-  std::string global_string(const char* name) {
-    lua_State* L = policy->vm().state();
-    lua_getglobal(L, name);
-    std::string s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "<not a string>";
-    lua_pop(L, 1);
-    return s;
   }
 
   std::string state_of(const std::string& id) { return okx.rfq(id).value().state; }

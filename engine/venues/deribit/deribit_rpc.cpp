@@ -4,17 +4,12 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "engine/core/json_get.hpp"
+
 namespace rfq::deribit {
 namespace {
 
 namespace json = boost::json;
-
-std::string str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return {};
-  if (const auto* s = v->if_string()) return std::string(s->data(), s->size());
-  return {};
-}
 
 bool integer(const json::value* v, std::int64_t& out) {
   if (v == nullptr) return false;
@@ -33,11 +28,18 @@ bool integer(const json::value* v, std::int64_t& out) {
   return false;
 }
 
-// Amounts and ratios as the venue's decimal text ("100000", "1.5").
+// Amounts and ratios as the venue's decimal text ("100000", "1.5"): integers as integers,
+// other numbers in their shortest round-trip form (never Boost.JSON's "1E5").
 std::string number_text(const json::value* v) {
   if (v == nullptr) return {};
   if (v->is_string()) return std::string(v->get_string());
-  if (v->is_number()) return json::serialize(*v);
+  if (v->is_int64()) return std::to_string(v->get_int64());
+  if (v->is_uint64()) return std::to_string(v->get_uint64());
+  if (v->is_double()) {
+    char buf[400];  // fixed notation of any double fits
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v->get_double(), std::chars_format::fixed);
+    return ec == std::errc() ? std::string(buf, end) : std::string();
+  }
   return {};
 }
 
@@ -104,10 +106,10 @@ Message parse_message(std::string_view text) {
       m.problem = "error without an integer code";
       return m;
     }
-    err.message = str(*eo, "message");
+    err.message = json_get::string(*eo, "message");
     if (const json::value* d = eo->if_contains("data"); d != nullptr && d->is_object()) {
-      err.reason = str(d->get_object(), "reason");
-      err.param = str(d->get_object(), "param");
+      err.reason = json_get::string(d->get_object(), "reason");
+      err.param = json_get::string(d->get_object(), "param");
     }
     m.kind = Message::Kind::response;
     m.error = std::move(err);
@@ -165,14 +167,14 @@ std::string parse_block_rfq(const json::value& v, Rfq& out) {
   std::int64_t id = 0;
   if (!integer(o->if_contains("block_rfq_id"), id) || id <= 0) return "block_rfq_id";
   out.id = std::to_string(id);
-  out.raw_state = str(*o, "state");
+  out.raw_state = json_get::string(*o, "state");
   if (out.raw_state.empty()) return "state";
   out.state = normalize_state(out.raw_state);
   if (!integer(o->if_contains("creation_timestamp"), out.created_ms)) return "creation_timestamp";
   if (!integer(o->if_contains("expiration_timestamp"), out.expires_ms)) {
     return "expiration_timestamp";
   }
-  out.label = str(*o, "label");
+  out.label = json_get::string(*o, "label");
   out.client_id.clear();
   out.legs.clear();
   const json::value* lv = o->if_contains("legs");
@@ -183,8 +185,8 @@ std::string parse_block_rfq(const json::value& v, Rfq& out) {
     const json::object* lo = l.if_object();
     if (lo == nullptr) return "leg";
     RfqLeg leg;
-    leg.instrument = str(*lo, "instrument_name");
-    leg.side = str(*lo, "direction");
+    leg.instrument = json_get::string(*lo, "instrument_name");
+    leg.side = json_get::string(*lo, "direction");
     if (leg.instrument.empty() || (leg.side != "buy" && leg.side != "sell")) {
       return "leg (instrument_name, direction)";
     }
@@ -232,8 +234,8 @@ AuthResult parse_auth(const json::value& result) {
     a.problem = "auth result is not an object";
     return a;
   }
-  a.access_token = str(*o, "access_token");
-  a.refresh_token = str(*o, "refresh_token");
+  a.access_token = json_get::string(*o, "access_token");
+  a.refresh_token = json_get::string(*o, "refresh_token");
   if (a.access_token.empty() || !integer(o->if_contains("expires_in"), a.expires_in_s) ||
       a.expires_in_s <= 0) {
     a.problem = "auth result without access_token or expires_in";

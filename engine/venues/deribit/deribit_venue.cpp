@@ -36,6 +36,7 @@ struct Reply {
   Message msg;
   SteadyTime sent_at{};
   SteadyTime answered_at{};
+  Nanos queued{0};  // waiting for credits
   bool sent = false;
 };
 using ReplyHandler = UniqueFunction<void(Reply)>;
@@ -77,10 +78,18 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
 
   Impl(asio::io_context& i, Clock& c, Book& b, DeribitVenueOptions o)
       : io(i), clock(c), book(b), options(std::move(o)),
-        // One request's credits stay in reserve for urgent calls (cancel_all), when the pool
-        // is big enough to spare them.
-        pool(c, "non-matching-engine", options.credit_pool, options.credit_refill_per_s,
-             options.credit_pool >= 2 * options.credit_cost ? options.credit_cost : 0) {}
+        pool(c, "non-matching-engine", pool_capacity(options), options.credit_refill_per_s,
+             pool_capacity(options) >= 2 * options.credit_cost ? options.credit_cost : 0) {}
+
+  // The venue's bucket stays full (losing refill) until our first request of a burst
+  // arrives, while ours starts refilling when it is sent: it runs behind ours by the refill of
+  // that latency. Modelling a pool smaller by 100 ms of refill (at most a tenth of it) keeps
+  // us behind the venue instead. One request's credits stay in reserve for urgent calls
+  // (cancel_all) when the pool can spare them.
+  static std::int64_t pool_capacity(const DeribitVenueOptions& o) {
+    const std::int64_t headroom = std::min(o.credit_pool / 10, o.credit_refill_per_s / 10);
+    return std::max<std::int64_t>(o.credit_cost, o.credit_pool - headroom);
+  }
 
   Millis heartbeat() const { return Millis(std::int64_t{options.heartbeat_s} * 1000); }
 
@@ -342,14 +351,22 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     auto shared = std::make_shared<ReplyHandler>(std::move(done));
     auto p = std::make_shared<json::object>(std::move(params));
+    const auto submitted = clock.steady_now();
     pool.submit(options.credit_cost, deadline,
-                [self, method = std::move(method), p, deadline, shared](error_code ec) mutable {
+                [self, method = std::move(method), p, deadline, shared,
+                 submitted](error_code ec) mutable {
+                  const Nanos queued = self->clock.steady_now() - submitted;
                   if (ec) {
                     Reply r;
                     r.ec = ec;
+                    r.queued = queued;
                     return (*shared)(std::move(r));
                   }
-                  self->send(std::move(method), std::move(*p), deadline, std::move(*shared));
+                  self->send(std::move(method), std::move(*p), deadline,
+                             [shared, queued](Reply r) {
+                               r.queued = queued;
+                               (*shared)(std::move(r));
+                             });
                 },
                 urgent);
   }
@@ -456,12 +473,21 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // ---- cancel -------------------------------------------------------------------------
+  // A 10028 answer means the venue did not process the cancel (and ends the session): it is
+  // tried once more inside the deadline, after the pool's back-off, over whatever transport
+  // is up by then (the HTTP fallback while the WebSocket reconnects).
   void cancel_one(std::string id, SteadyTime deadline, bool urgent,
-                  UniqueFunction<void(CancelResult)> done) {
+                  UniqueFunction<void(CancelResult)> done, bool retried = false) {
     std::int64_t n = 0;
     parse_rfq_id(id, n);  // checked before: check()
     auto self = shared_from_this();
-    auto finish = [self, id, done = std::move(done)](Reply r) mutable {
+    auto finish = [self, id, deadline, urgent, retried, done = std::move(done)](Reply r) mutable {
+      const bool limited = !r.ec && r.msg.error && r.msg.error->code == 10028;
+      if (limited && !retried && !self->stopped && self->clock.steady_now() < deadline) {
+        self->log->warn("stage=venue_reject cancel_block_rfq id={} answered 10028; retrying once",
+                        id);
+        return self->cancel_one(id, deadline, urgent, std::move(done), true);
+      }
       std::move(done)(self->cancel_result(id, std::move(r)));
     };
     if (!ws_ready() && http) return http_cancel(id, n, deadline, urgent, std::move(finish));
@@ -473,6 +499,7 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
     out.id = id;
     out.sent = r.sent;
     out.written_at = r.sent_at;
+    out.queued = r.queued;
     if (r.answered_at != SteadyTime{}) out.latency_us = micros(r.sent_at, r.answered_at);
     if (r.ec) {
       out.ec = r.ec;
@@ -512,8 +539,11 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
                    UniqueFunction<void(Reply)> done) {
     auto self = shared_from_this();
     auto shared = std::make_shared<UniqueFunction<void(Reply)>>(std::move(done));
-    pool.submit(options.credit_cost, deadline, [self, n, deadline, shared](error_code ec) {
+    const auto submitted = clock.steady_now();
+    pool.submit(options.credit_cost, deadline, [self, n, deadline, shared, submitted](error_code ec) {
+      const Nanos queued = self->clock.steady_now() - submitted;
       Reply r;
+      r.queued = queued;
       if (ec || self->stopped) {
         r.ec = ec ? ec : make_error_code(Errc::disconnected);
         return (*shared)(std::move(r));
@@ -527,8 +557,9 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
                                                                 "GET", req.target, ""));
       const auto left = std::chrono::duration_cast<Millis>(deadline - self->clock.steady_now());
       self->http->async_request(std::move(req), left,
-                                [self, shared](error_code ec, net::HttpResponse res) {
+                                [self, shared, queued](error_code ec, net::HttpResponse res) {
                                   Reply r;
+                                  r.queued = queued;
                                   r.sent = res.write_started != SteadyTime{};
                                   r.sent_at = res.write_started;
                                   r.answered_at = res.completed;

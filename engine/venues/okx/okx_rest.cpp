@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/auth/okx_signer.hpp"
+#include "engine/core/json_get.hpp"
 
 namespace rfq::okx {
 namespace {
@@ -56,14 +57,6 @@ bool get_code(const json::object& o, std::string_view key, std::string& out) {
     return true;
   }
   return false;
-}
-
-// Optional string field: "" when absent or not a string.
-std::string get_string(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (!v) return {};
-  if (const auto* s = v->if_string()) return std::string(s->data(), s->size());
-  return {};
 }
 
 bool get_required_string(const json::object& o, std::string_view key, std::string& out) {
@@ -238,7 +231,7 @@ CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::
   }
   const json::object* top = env.top;
   const std::string& code = env.code;
-  std::string msg = get_string(*top, "msg");
+  std::string msg = json_get::string(*top, "msg");
 
   // Per-item results are authoritative when the status is 2xx and the item carries sCode.
   const json::object* item = nullptr;
@@ -247,9 +240,11 @@ CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::
   }
   std::string s_code;
   if (item && is_2xx(http_status) && get_code(*item, "sCode", s_code)) {
-    if (std::string id = get_string(*item, "rfqId"); !id.empty()) r.id = std::move(id);
-    if (std::string cl = get_string(*item, "clRfqId"); !cl.empty()) r.client_id = std::move(cl);
-    std::string s_msg = get_string(*item, "sMsg");
+    if (std::string id = json_get::string(*item, "rfqId"); !id.empty()) r.id = std::move(id);
+    if (std::string cl = json_get::string(*item, "clRfqId"); !cl.empty()) {
+      r.client_id = std::move(cl);
+    }
+    std::string s_msg = json_get::string(*item, "sMsg");
     if (s_code == "0") {
       r.state = "canceled";
       r.venue_code = "0";
@@ -275,8 +270,8 @@ std::string parse_rfq_item(const json::object& it, Rfq& q) {
   if (!get_required_string(it, "state", q.raw_state) || q.raw_state.empty()) return "state";
   if (!get_ms(it, "cTime", q.created_ms)) return "cTime";
   if (!get_ms(it, "validUntil", q.expires_ms)) return "validUntil";
-  q.client_id = get_string(it, "clRfqId");
-  q.label = get_string(it, "tag");
+  q.client_id = json_get::string(it, "clRfqId");
+  q.label = json_get::string(it, "tag");
   q.state = normalize_state(q.raw_state);
   const json::value* lv = it.if_contains("legs");
   const json::array* legs = lv ? lv->if_array() : nullptr;
@@ -315,7 +310,7 @@ RfqPage parse_rfqs(unsigned http_status, std::string_view body) {
   const std::string& code = env.code;
   page.venue_code = code;
   if (Errc e = map_code(code, http_status); e != Errc::ok) {
-    return fail(e, code, get_string(*top, "msg"));
+    return fail(e, code, json_get::string(*top, "msg"));
   }
   const json::value* d = top->if_contains("data");
   const json::array* arr = d ? d->if_array() : nullptr;
@@ -389,7 +384,7 @@ BatchAnswer parse_cancel_batch(unsigned http_status, std::string_view body) {
   }
   const json::object* top = env.top;
   const std::string& code = env.code;
-  std::string msg = get_string(*top, "msg");
+  std::string msg = json_get::string(*top, "msg");
   const json::value* d = top->if_contains("data");
   const json::array* arr = d ? d->if_array() : nullptr;
 
@@ -423,9 +418,9 @@ BatchAnswer parse_cancel_batch(unsigned http_status, std::string_view body) {
       return fail(Errc::unavailable, code,
                   "cancel-batch item " + std::to_string(i) + ": missing or invalid sCode");
     }
-    item.id = get_string(*it, "rfqId");
-    item.client_id = get_string(*it, "clRfqId");
-    item.message = get_string(*it, "sMsg");
+    item.id = json_get::string(*it, "rfqId");
+    item.client_id = json_get::string(*it, "clRfqId");
+    item.message = json_get::string(*it, "sMsg");
     if (item.venue_code != "0") {
       item.ec = make_error_code(map_code(item.venue_code, http_status));
       if (item.message.empty()) item.message = msg;
@@ -457,7 +452,7 @@ CancelAllAnswer parse_cancel_all(unsigned http_status, std::string_view body) {
   }
   const json::object* top = env.top;
   const std::string& code = env.code;
-  std::string msg = get_string(*top, "msg");
+  std::string msg = json_get::string(*top, "msg");
   const json::object* item = nullptr;
   if (const json::value* d = top->if_contains("data")) {
     if (const auto* arr = d->if_array(); arr && !arr->empty()) item = (*arr)[0].if_object();
@@ -467,7 +462,7 @@ CancelAllAnswer parse_cancel_all(unsigned http_status, std::string_view body) {
   // sCode under a 2xx status wins, as for cancel-rfq.
   std::string s_code;
   if (item && is_2xx(http_status) && get_code(*item, "sCode", s_code) && s_code != "0") {
-    std::string s_msg = get_string(*item, "sMsg");
+    std::string s_msg = json_get::string(*item, "sMsg");
     return fail(map_code(s_code, http_status), s_code, s_msg.empty() ? msg : s_msg);
   }
   if (s_code.empty()) {

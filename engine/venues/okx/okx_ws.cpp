@@ -5,20 +5,13 @@
 #include <boost/json/value.hpp>
 
 #include "engine/auth/okx_signer.hpp"
+#include "engine/core/json_get.hpp"
 #include "engine/venues/okx/okx_rest.hpp"
 
 namespace rfq::okx {
 namespace {
 
 namespace json = boost::json;
-
-std::string str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return {};
-  if (const auto* s = v->if_string()) return std::string(s->data(), s->size());
-  if (const auto* i = v->if_int64()) return std::to_string(*i);  // a code sent as a number
-  return {};
-}
 
 }  // namespace
 
@@ -65,13 +58,13 @@ WsFrame parse_ws_frame(std::string_view text) {
     f.message = jec ? "not JSON" : "not a JSON object";
     return f;
   }
-  f.id = str(*o, "id");
-  f.code = str(*o, "code");
-  f.message = str(*o, "msg");
+  f.id = json_get::string_or_int(*o, "id");
+  f.code = json_get::string_or_int(*o, "code");
+  f.message = json_get::string_or_int(*o, "msg");
   if (const json::value* a = o->if_contains("arg"); a != nullptr && a->is_object()) {
-    f.channel = str(a->get_object(), "channel");
+    f.channel = json_get::string_or_int(a->get_object(), "channel");
   }
-  const std::string event = str(*o, "event");
+  const std::string event = json_get::string_or_int(*o, "event");
   if (!event.empty()) {
     if (event == "login") f.kind = WsFrame::Kind::login;
     else if (event == "subscribe") f.kind = WsFrame::Kind::subscribe;
@@ -79,7 +72,7 @@ WsFrame parse_ws_frame(std::string_view text) {
     else if (event == "notice") f.kind = WsFrame::Kind::notice;
     return f;
   }
-  if (f.op = str(*o, "op"); !f.op.empty()) {
+  if (f.op = json_get::string_or_int(*o, "op"); !f.op.empty()) {
     f.kind = WsFrame::Kind::op_answer;
     return f;
   }

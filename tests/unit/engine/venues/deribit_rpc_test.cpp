@@ -113,6 +113,15 @@ TEST_CASE("deribit rpc: pages, auth results, states and ids", "[deribit][codec]"
   CHECK(page.rfqs[0].legs[0].size == "10x2");
   CHECK(page.continuation == 321);
   CHECK_FALSE(parse_block_rfq_page(json::parse(R"({"continuation":null,"block_rfqs":[]})")).continuation);
+  // Amounts sent as floating point keep their decimal text (not "1E5" or "1.5E0").
+  auto floats = parse_block_rfq_page(json::parse(
+      R"({"block_rfqs":[{"block_rfq_id":401,"state":"open","creation_timestamp":1,)"
+      R"("expiration_timestamp":2,"amount":100000.0,"legs":[{"ratio":1.0,)"
+      R"("instrument_name":"BTC-PERPETUAL","direction":"buy"},{"ratio":1.5,)"
+      R"("instrument_name":"ETH-PERPETUAL","direction":"sell"}]}]})"));
+  REQUIRE(floats.rfqs.size() == 1);
+  CHECK(floats.rfqs[0].legs[0].size == "100000");
+  CHECK(floats.rfqs[0].legs[1].size == "100000x1.5");
   CHECK_THAT(parse_block_rfq_page(json::parse(R"({"block_rfqs":[{"state":"open"}]})")).problem,
              Catch::Contains("item 0: missing or invalid block_rfq_id"));
   CHECK_FALSE(parse_block_rfq_page(json::parse("{}")).problem.empty());

@@ -1,0 +1,9 @@
+#pragma once
+// Phases of make bench that live in their own files.
+
+namespace rfq::bench {
+
+// rfq.cancel_all() across okx, okx_spread and deribit at once, beside each venue alone.
+void kill_switch();
+
+}  // namespace rfq::bench
