@@ -180,3 +180,49 @@ TEST_CASE("deribit venue: while the WebSocket is down a single cancel goes over 
   }
   CHECK(over_http == 1);
 }
+
+TEST_CASE("deribit venue: refused credentials fail start with AUTH", "[integration][deribit][auth]") {
+  DeribitWorldOptions o;
+  DeribitWorld w(o);
+  // The venue signs with another secret than the simulator knows.
+  w.deribit.reset();
+  sim::DeribitSimOptions other;
+  other.client_secret = "not-the-venue-secret";
+  w.deribit = std::make_unique<sim::DeribitSim>(w.clock, w.journal, other);
+  w.server->serve_deribit(*w.deribit);
+  bool started = false;
+  boost::system::error_code ec;
+  w.engine.start([&](boost::system::error_code e) {
+    ec = e;
+    started = true;
+  });
+  REQUIRE(w.run_until([&] { return started; }));
+  CHECK(ec == make_error_code(Errc::auth));
+  CHECK(w.answered("public/auth", 13009) >= 1);
+  CHECK(w.engine.venue("deribit")->status() != VenueStatus::up);
+}
+
+TEST_CASE("deribit venue: client_credentials grant, cancel_on_disconnect and the credit budget",
+          "[integration][deribit][auth]") {
+  DeribitWorldOptions o;
+  o.client_credentials = true;
+  o.cancel_on_disconnect = true;
+  o.sim.min_heartbeat_s = 1;
+  o.heartbeat_s = 1;
+  DeribitWorld w(o);
+  const auto a = w.add();
+  w.start();
+  CHECK(w.answered("public/auth", 0) == 1);
+  CHECK(w.answered("private/enable_cancel_on_disconnect", 0) == 1);
+  w.run_policy(R"lua(
+    local b = rfq.budget("deribit")["non-matching-engine"]
+    budget = b.limit .. "/" .. b.window_ms .. "/" .. tostring(b.remaining <= b.limit) .. "/" .. b.queued
+  )lua");
+  // 50,000 credits modelled as 49,000 (100 ms of refill kept as headroom): 98 requests of 500,
+  // 4.9 s from empty to full.
+  CHECK(w.global_string("budget") == "98/4900/true/0");
+  // The connection drops (our next message, the heartbeat answer, closes it): the
+  // simulator's cancel-on-disconnect cancels the open RFQ.
+  w.deribit->inject({"", sim::FaultKind::ws_close, 0, 1});
+  REQUIRE(w.run_until([&] { return w.state_of(a) == "cancelled"; }));
+}

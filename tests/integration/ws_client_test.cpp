@@ -173,6 +173,24 @@ TEST_CASE("ws client: a peer that stops answering is dropped and reconnected", "
   w.client->stop();
 }
 
+TEST_CASE("ws client: with no ping text it only watches for silence (Deribit heartbeats)",
+          "[net][ws]") {
+  ClientWorld w;
+  w.server = std::make_unique<TestWsServer>(w.io);
+  w.server->silent = true;
+  net::WsClientOptions o;
+  o.ping_text.clear();
+  o.ping_after = Millis(60);
+  o.pong_timeout = Millis(20);
+  o.backoff_initial = Millis(10);
+  w.make_client("ws://127.0.0.1:" + std::to_string(w.server->port()) + "/", o);
+  REQUIRE(w.run_until([&] { return w.opens >= 2; }));
+  CHECK(w.closes >= 1);
+  CHECK(w.server->pings == 0);  // nothing was sent: the silence alone replaced the connection
+  CHECK(w.server->received.empty());
+  w.client->stop();
+}
+
 TEST_CASE("ws client: reconnects after the server closes, on_open runs again, stop() is final",
           "[net][ws]") {
   ClientWorld w;
