@@ -129,6 +129,8 @@ void Engine::cancel_all(std::string_view venue_name, CancelAllRequest req,
       --in_flight_;
       metrics_.inc(r.ec && code_of(r.ec) != Errc::nothing_to_cancel ? "rfq.cancel_all.failed"
                                                                      : "rfq.cancel_all.ok");
+      // RFQs a cancel-all is known to have canceled (okx_spread's mass cancel reports none).
+      if (r.canceled > 0) metrics_.inc("rfq.cancel_all.canceled", static_cast<std::uint64_t>(r.canceled));
     }
     d(std::move(r));
   });

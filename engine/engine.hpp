@@ -48,7 +48,7 @@ class Engine {
   // item rfq.cancel.ok / rfq.cancel.failed.CODE.
   void cancel_batch(std::string_view venue, BatchRequest req,
                     UniqueFunction<void(BatchResult)> done);
-  // One venue's account-wide cancel-all. Counter rfq.cancel_all.{ok,failed}.
+  // One venue's account-wide cancel-all. Counters rfq.cancel_all.{ok,failed,canceled}.
   void cancel_all(std::string_view venue, CancelAllRequest req,
                   UniqueFunction<void(CancelAllResult)> done);
 

@@ -185,7 +185,9 @@ void print_summary(std::ostream& out, const Engine& engine, double seconds) {
       << m.get("rfq.cancel.sent") + m.get("rfq.batch.requests") + all_requests
       << "  (cancel " << m.get("rfq.cancel.sent") << ", batch " << m.get("rfq.batch.requests")
       << ", cancel-all " << all_requests << ")\n";
-  out << "  RFQs canceled    " << m.get("rfq.cancel.ok") << "\n";
+  out << "  RFQs canceled    " << m.get("rfq.cancel.ok") + m.get("rfq.cancel_all.canceled")
+      << "  (cancel and batch " << m.get("rfq.cancel.ok") << ", cancel-all "
+      << m.get("rfq.cancel_all.canceled") << ")\n";
   out << "  failed           " << m.get("rfq.cancel.failed");
   std::string by_code;
   for (const auto& [name, n] : m.counters()) {
