@@ -182,28 +182,34 @@ ControlAnswer post_fill(OkxSim& okx, const json::object& params) {
   return ok(json::object{{"rfq_id", rfq_id}, {"state", "filled"}});
 }
 
-ControlAnswer post_fault(OkxSim& okx, const json::object& params) {
-  OkxFault fault;
+// Both venues' faults: `target_key` names the endpoint ("endpoint") or method ("method"), the
+// rest is shared (kind, count, delay_ms); inject's refusals become 400 with its text.
+template <typename Sim, typename Fault>
+ControlAnswer post_fault_to(Sim& sim, const json::object& params, const char* target_key,
+                            std::string Fault::*target, const char* kinds) {
+  Fault fault;
   std::string kind;
   std::int64_t count = 1;
-  if (auto e = string_field(params, "endpoint", fault.endpoint)) return bad_request(*e);
+  if (auto e = string_field(params, target_key, fault.*target)) return bad_request(*e);
   if (auto e = string_field(params, "kind", kind)) return bad_request(*e);
   if (auto e = int_field(params, "count", 1, 1000000, count)) return bad_request(*e);
   if (auto e = int_field(params, "delay_ms", 0, 600000, fault.delay_ms)) return bad_request(*e);
   const auto parsed = fault_kind_from(kind);
-  if (!parsed) {
-    return bad_request(
-        "kind must be delay, unavailable, drop or ws_close (endpoint ws-push: delay or drop)");
-  }
+  if (!parsed) return bad_request(kinds);
   fault.kind = *parsed;
   fault.count = static_cast<int>(count);
   try {
-    okx.inject(std::move(fault));
+    sim.inject(std::move(fault));
   } catch (const std::invalid_argument& e) {
-    // An unknown endpoint name, ws_close off "ws", or a ws-push fault other than delay/drop.
-    return bad_request(e.what());
+    return bad_request(e.what());  // an unknown endpoint or method, or a kind it cannot take
   }
-  return ok(json::object{{"pending_faults", okx.pending_faults()}});
+  return ok(json::object{{"pending_faults", sim.pending_faults()}});
+}
+
+ControlAnswer post_fault(OkxSim& okx, const json::object& params) {
+  return post_fault_to<OkxSim, OkxFault>(
+      okx, params, "endpoint", &OkxFault::endpoint,
+      "kind must be delay, unavailable, drop or ws_close (endpoint ws-push: delay or drop)");
 }
 
 ControlAnswer get_rfqs(OkxSim& okx, const json::object&) {
@@ -285,23 +291,8 @@ ControlAnswer post_deribit_fill(DeribitSim& deribit, const json::object& params)
 }
 
 ControlAnswer post_deribit_fault(DeribitSim& deribit, const json::object& params) {
-  DeribitFault fault;
-  std::string kind;
-  std::int64_t count = 1;
-  if (auto e = string_field(params, "method", fault.method)) return bad_request(*e);
-  if (auto e = string_field(params, "kind", kind)) return bad_request(*e);
-  if (auto e = int_field(params, "count", 1, 1000000, count)) return bad_request(*e);
-  if (auto e = int_field(params, "delay_ms", 0, 600000, fault.delay_ms)) return bad_request(*e);
-  const auto parsed = fault_kind_from(kind);
-  if (!parsed) return bad_request("kind must be delay, unavailable, drop or ws_close");
-  fault.kind = *parsed;
-  fault.count = static_cast<int>(count);
-  try {
-    deribit.inject(std::move(fault));
-  } catch (const std::invalid_argument& e) {
-    return bad_request(e.what());  // a method the sim does not serve
-  }
-  return ok(json::object{{"pending_faults", deribit.pending_faults()}});
+  return post_fault_to<DeribitSim, DeribitFault>(deribit, params, "method", &DeribitFault::method,
+                                                 "kind must be delay, unavailable, drop or ws_close");
 }
 
 json::object block_rfq_json(const DeribitBlockRfq& r) {
