@@ -125,6 +125,13 @@ Envelope open_envelope(std::string_view body, json::storage_ptr sp = {}) {
   return env;
 }
 
+// data[0] when it is an object: the one item single cancels and cancel-all answer with.
+const json::object* first_data_item(const json::object& top) {
+  const json::value* d = top.if_contains("data");
+  const json::array* arr = d ? d->if_array() : nullptr;
+  return arr && !arr->empty() ? (*arr)[0].if_object() : nullptr;
+}
+
 // "0" all ok, "1" all failed, "2" partial: the codes under which cancel-batch items speak.
 bool is_batch_code(std::string_view code) { return code == "0" || code == "1" || code == "2"; }
 
@@ -234,10 +241,7 @@ CancelResult parse_cancel_rfq(unsigned http_status, std::string_view body, std::
   std::string msg = json_get::string(*top, "msg");
 
   // Per-item results are authoritative when the status is 2xx and the item carries sCode.
-  const json::object* item = nullptr;
-  if (const json::value* d = top->if_contains("data")) {
-    if (const auto* arr = d->if_array(); arr && !arr->empty()) item = (*arr)[0].if_object();
-  }
+  const json::object* item = first_data_item(*top);
   std::string s_code;
   if (item && is_2xx(http_status) && get_code(*item, "sCode", s_code)) {
     if (std::string id = json_get::string(*item, "rfqId"); !id.empty()) r.id = std::move(id);
@@ -453,10 +457,7 @@ CancelAllAnswer parse_cancel_all(unsigned http_status, std::string_view body) {
   const json::object* top = env.top;
   const std::string& code = env.code;
   std::string msg = json_get::string(*top, "msg");
-  const json::object* item = nullptr;
-  if (const json::value* d = top->if_contains("data")) {
-    if (const auto* arr = d->if_array(); arr && !arr->empty()) item = (*arr)[0].if_object();
-  }
+  const json::object* item = first_data_item(*top);
 
   // 70207 may come top-level or as data[0].sCode (PROTOCOLS §3, unconfirmed which): an item
   // sCode under a 2xx status wins, as for cancel-rfq.

@@ -19,6 +19,7 @@
 #include "engine/sim/deribit_sim_detail.hpp"
 #include "engine/sim/deribit_ws_sim.hpp"
 #include "engine/sim/journal.hpp"
+#include "tests/unit/engine/sim/ws_conn.hpp"
 
 namespace rfq::sim::test::deribit {
 
@@ -102,41 +103,12 @@ struct Caller {
   DeribitSessionCtx ctx;
 };
 
-struct WsClose {
-  int code;
-  std::string reason;
-};
-
-// One client connection: every frame the session sent, in order, and its close if any.
-struct Conn {
-  explicit Conn(DeribitSim& sim)
-      : session(
-            sim, [this](std::string text) { sent.push_back(std::move(text)); },
-            [this](int code, std::string reason) {
-              closed = WsClose{code, std::move(reason)};
-            }) {}
-
-  void send(std::string_view text) { session.on_text(text); }
-
-  // The frames sent since the last take(), cleared.
-  std::vector<std::string> take() { return std::exchange(sent, {}); }
-
-  // Sends `text` and returns the one frame it was answered with (fails the test otherwise).
-  json::object ask(std::string_view text) {
-    take();
-    send(text);
-    const auto frames = take();
-    INFO(text);
-    REQUIRE(frames.size() == 1);
-    return parse(frames[0]);
-  }
+struct Conn : SessionConn<DeribitWsSession, DeribitSim> {
+  using SessionConn::SessionConn;
+  json::object ask(std::string_view text) { return parse(ask_text(text)); }
 
   // public/auth (client_credentials) on this connection; returns the access token.
   std::string auth() { return str(result_of(ask(credentials_auth())).as_object(), "access_token"); }
-
-  std::vector<std::string> sent;
-  std::optional<WsClose> closed;
-  DeribitWsSession session;
 };
 
 // ---- requests shared by the DeribitSim tests ----------------------------------------------------

@@ -16,40 +16,13 @@
 #include "engine/sim/okx_sim.hpp"
 #include "engine/sim/okx_ws_sim.hpp"
 #include "tests/unit/engine/sim/okx_sim_world.hpp"
+#include "tests/unit/engine/sim/ws_conn.hpp"
 
 namespace rfq::sim::test {
 
-struct WsClose {
-  int code;
-  std::string reason;
-};
-
-// One client connection: every frame the session sent, in order, and its close if any.
-struct WsConn {
-  explicit WsConn(OkxSim& okx)
-      : session(
-            okx, [this](std::string text) { sent.push_back(std::move(text)); },
-            [this](int code, std::string reason) {
-              closed = WsClose{code, std::move(reason)};
-            }) {}
-
-  void send(std::string_view text) { session.on_text(text); }
-
-  // The frames sent since the last take(), cleared.
-  std::vector<std::string> take() { return std::exchange(sent, {}); }
-
-  // Sends `text` and returns the one frame it was answered with (fails the test otherwise).
-  json::object ask(std::string_view text) {
-    take();
-    send(text);
-    const auto frames = take();
-    REQUIRE(frames.size() == 1);
-    return json::parse(frames[0]).as_object();
-  }
-
-  std::vector<std::string> sent;
-  std::optional<WsClose> closed;
-  OkxWsSession session;
+struct WsConn : SessionConn<OkxWsSession, OkxSim> {
+  using SessionConn::SessionConn;
+  json::object ask(std::string_view text) { return json::parse(ask_text(text)).as_object(); }
 };
 
 // {"op":"login","args":[{...}]} with the timestamp as a JSON string (the docs) or the given raw
