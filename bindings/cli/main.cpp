@@ -1,9 +1,11 @@
-// rfqd: the standalone daemon. Subcommands: run, sim.
+// rfqd: the standalone daemon. Subcommands: run, test, check, sim.
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iostream>
 
+#include "bindings/cli/check_command.hpp"
 #include "bindings/cli/run_command.hpp"
+#include "bindings/cli/test_command.hpp"
 #include "engine/core/log.hpp"
 #include "engine/sim/standalone.hpp"
 
@@ -21,6 +23,22 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
   run_cmd->add_flag("--log-json", log_json, "log one JSON object per line");
+
+  rfq::cli::TestOptions test;
+  auto* test_cmd = app.add_subcommand(
+      "test", "run scripted regression tests (require \"rfq.test\") in virtual time, TAP output");
+  test_cmd->add_option("paths", test.paths,
+                       "test files, or folders searched for *_test.lua (default: tests/lua)");
+  test_cmd->add_option("--junit", test.junit, "also write JUnit XML to FILE");
+  test_cmd->add_option("--seed", test.seed, "seed of the simulated world (same seed, same output)");
+  test_cmd->add_option("--filter", test.filter, "run only cases whose 'file: name' contains TEXT");
+  auto* test_log = test_cmd->add_option("--log-level", log_level,
+                                        "host log on stderr (default off; s:logs() sees all)");
+
+  rfq::cli::CheckOptions check;
+  auto* check_cmd = app.add_subcommand(
+      "check", "compile policies and run their main chunk in the sandbox, no venue needed");
+  check_cmd->add_option("scripts", check.scripts, "policy files")->required();
 
   rfq::sim::StandaloneOptions sim;
   std::uint16_t deribit_port = 0;
@@ -44,11 +62,14 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;  // usage errors exit 2, whatever CLI11's own numbering
   }
+  if (*test_cmd && test_log->count() == 0) log_level = "off";
   if (!rfq::log::configure({log_level, log_json, true})) {
     std::cerr << "rfqd: --log-level: unknown level '" << log_level << "'\n";
     return 2;
   }
   if (*run_cmd) return rfq::cli::run_command(run);
+  if (*test_cmd) return rfq::cli::test_command(test, std::cout, std::cerr);
+  if (*check_cmd) return rfq::cli::check_command(check, std::cout, std::cerr);
   if (*sim_cmd) {
     if (deribit_opt->count() > 0) sim.deribit_port = deribit_port;
     return rfq::sim::run_standalone(sim, std::cout);

@@ -153,6 +153,13 @@ LuaVm::~LuaVm() {
   lua_close(L_);
 }
 
+void LuaVm::provide_module(const char* name) {
+  lua_getfield(L_, LUA_REGISTRYINDEX, kLoadedKey);
+  lua_insert(L_, -2);
+  lua_setfield(L_, -2, name);
+  lua_pop(L_, 1);
+}
+
 LuaVm& LuaVm::from(lua_State* L) {
   void* ud = nullptr;
   lua_getallocf(L, &ud);

@@ -29,6 +29,11 @@ struct VmOptions {
   std::string name = "policy";            // policy name, used in logs and errors
   std::vector<std::string> require_paths;  // folders require() searches ("?.lua" appended)
   std::size_t memory_limit = 256u << 20;   // bytes; 0 = unlimited
+  // Lua instructions one resume of a task may run before it is ended with "instruction limit
+  // exceeded"; 0 = no limit. The count hook it needs costs every instruction, so it is set
+  // only where a runaway must be stopped deterministically (rfqd test); pcall cannot swallow
+  // the error (the hook fires again on the next instruction).
+  std::uint64_t instruction_limit = 0;
   // Error that ends a task which yields without an API call having parked it.
   std::string bad_yield_message =
       "attempt to yield from a task outside a yielding API call (coroutine.yield at task level "
@@ -73,6 +78,9 @@ class LuaVm {
   // The same, taking the function and arguments from the stack of `from` (a running task).
   // Returns nullptr (arguments popped) when the thread cannot be created (memory).
   std::shared_ptr<LuaTask> spawn_from(lua_State* from, int nargs, std::string task_name);
+
+  // Pops the value on top of the main stack and makes require(name) return it.
+  void provide_module(const char* name);
 
   // Called when a task ends with an error (message includes the traceback).
   void set_error_sink(ErrorSink sink) { error_sink_ = std::move(sink); }

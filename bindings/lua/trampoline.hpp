@@ -47,7 +47,7 @@ bool leave(lua_State* L);
 
 template <Body F>
 int trampoline(lua_State* L) {
-  char message[512];
+  char message[2048];  // room for a policy's error with its traceback
   message[0] = '\0';
   CallResult result;
   bool failed = false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "bindings/lua/json_bridge.hpp"
 #include "bindings/lua/lua_task.hpp"
 #include "engine/core/log.hpp"
 #include "bindings/modules/module_util.hpp"
@@ -21,6 +22,7 @@ namespace {
 VmOptions vm_options(const PolicySpec& spec) {
   VmOptions o;
   o.name = spec.name;
+  o.instruction_limit = spec.instruction_limit;
   o.bad_yield_message =
       "attempt to yield from a policy task outside an rfq.* call (coroutine.yield at task "
       "level is not allowed; use rfq.sleep)";
@@ -48,6 +50,7 @@ PolicyHost::PolicyHost(Engine& engine, PolicySpec spec)
   vm_->set_error_sink([this](const std::string& task, const std::string& message) {
     engine_.metrics().inc("lua.errors");
     logger_->error("[{}] task '{}' failed: {}", spec_.name, task, message);
+    if (error_observer_) error_observer_(task, message);
   });
   open_rfq_module(*this);
 }
@@ -130,6 +133,48 @@ void PolicyHost::dispatch_rfq(const Rfq& rfq, const std::string& previous) {
     }
     vm_->spawn(2, name);
   }
+}
+
+namespace {
+
+struct PublishedEvent {
+  const boost::json::value* value;
+};
+
+int push_published(lua_State* L) {
+  const auto* ev = static_cast<const PublishedEvent*>(lua_touserdata(L, 1));
+  push_json(L, *ev->value);
+  return 1;
+}
+
+}  // namespace
+
+std::size_t PolicyHost::publish(std::string_view event, const boost::json::value& value) {
+  lua_State* L = vm_->state();
+  std::vector<std::pair<int, std::string>> targets;
+  for (const auto& h : handlers_) {
+    if (h.event == event) targets.emplace_back(h.fn_ref, h.name);
+  }
+  PublishedEvent ev{&value};
+  std::size_t started = 0;
+  for (const auto& [ref, name] : targets) {
+    if (!lua_checkstack(L, 4)) {
+      vm_->report_error(name, "event dropped: no stack space");
+      break;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_pushcfunction(L, &push_published);
+    lua_pushlightuserdata(L, &ev);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      const char* msg = lua_tostring(L, -1);
+      std::string text = std::string("event dropped: ") + (msg ? msg : "error building arguments");
+      lua_pop(L, 2);
+      vm_->report_error(name, text);
+      continue;
+    }
+    if (vm_->spawn(1, name)) ++started;
+  }
+  return started;
 }
 
 bool PolicyHost::load(std::string& error) {

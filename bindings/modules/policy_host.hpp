@@ -5,8 +5,10 @@
 
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bindings/lua/lua_vm.hpp"
@@ -30,6 +32,7 @@ struct PolicySpec {
   boost::json::value params;     // object from the config (plain data), or null
   std::string scripts_lib_dir;   // shared Lua helpers for require()
   Millis default_timeout{5000};  // timeout_ms of rfq.* calls when the script gives none
+  std::uint64_t instruction_limit = 0;  // per resume of a task (VmOptions); 0 = none
 };
 
 enum class LogLevel { debug, info, warn, error };
@@ -55,15 +58,25 @@ class PolicyHost {
   std::shared_ptr<LuaTask> main_task() const { return main_; }
   std::uint64_t errors() const { return vm_->errors(); }
 
+  // Also told of every task error (after it is logged and counted): rfqd test fails a case on
+  // errors its test did not expect.
+  using ErrorObserver = std::function<void(const std::string& task, const std::string& message)>;
+  void set_error_observer(ErrorObserver observer) { error_observer_ = std::move(observer); }
+
   // The script logger: "[policy] file:line: message". Never throws.
   void log(LogLevel level, const char* where, const char* message) noexcept;
 
   // rfq.on: fn_ref (a registry reference the host now owns) runs in a new task for every
-  // event of that name. Events: "rfq" (fn(r, previous_state), from the book). Returns an id
-  // for off().
+  // event of that name. Events: "rfq" (fn(r, previous_state), from the book) and "exposure"
+  // (fn(value), values the host publishes). Returns an id for off().
   std::uint64_t on(std::string event, int fn_ref, std::string name);
   void off(std::uint64_t id);
   std::size_t handler_count() const { return handlers_.size(); }
+
+  // Delivers a host-published value (plain data: objects, arrays, strings, numbers, booleans)
+  // to every handler of `event`, each in its own task; the value is copied into the policy's
+  // state. Returns the handlers it started.
+  std::size_t publish(std::string_view event, const boost::json::value& value);
 
  private:
   struct Handler {
@@ -79,6 +92,7 @@ class PolicyHost {
   std::uint64_t next_handler_ = 1;
   std::uint64_t book_listener_ = 0;  // registered with the book while an "rfq" handler exists
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  ErrorObserver error_observer_;
 
   Engine& engine_;
   PolicySpec spec_;

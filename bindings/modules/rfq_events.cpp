@@ -18,14 +18,16 @@ constexpr const char* kSubscriptionMeta = "rfq.subscription";
 
 // sub = rfq.on("rfq", function(r, previous_state) end) -- fn runs in a new task after every
 // RFQ state change the book records (previous_state is nil for an RFQ new to the book)
+// sub = rfq.on("exposure", function(value) end) -- every value the host publishes
 CallResult l_on(lua_State* L) {
   std::string event = check_string(L, 1, "rfq.on", "event");
-  if (event == "fill" || event == "exposure" || event == "venue") {
+  if (event == "fill" || event == "venue") {
     throw LuaMisuse("rfq.on: bad argument 'event' ('" + event +
-                    "' events are not delivered by this version; 'rfq' is)");
+                    "' events are not delivered by this version; 'rfq' and 'exposure' are)");
   }
-  if (event != "rfq") {
-    throw LuaMisuse("rfq.on: bad argument 'event' ('rfq' expected, got '" + event + "')");
+  if (event != "rfq" && event != "exposure") {
+    throw LuaMisuse("rfq.on: bad argument 'event' ('rfq' or 'exposure' expected, got '" + event +
+                    "')");
   }
   check_function(L, 2, "rfq.on", "fn");
   std::string name = "on(" + event + ") at " + where(L, 1);

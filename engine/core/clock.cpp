@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <map>
+#include <string>
 #include <utility>
 
 namespace rfq {
@@ -55,11 +56,19 @@ struct VirtualClock::Impl {
   std::uint64_t seq = 0;
   // (deadline, sequence) keeps timers due at the same instant in scheduling order.
   std::map<std::pair<Nanos, std::uint64_t>, Entry> timers;
+  std::size_t settle_limit = 0;
 
   std::size_t drain() {
-    std::size_t n = 0;
     io.restart();
-    n += io.poll();
+    if (settle_limit == 0) return io.poll();
+    std::size_t n = 0;
+    while (io.poll_one() != 0) {
+      if (++n > settle_limit) {
+        throw NotSettled("more than " + std::to_string(settle_limit) +
+                         " handlers ran without time moving (something keeps re-posting "
+                         "work, e.g. a task spawning tasks forever)");
+      }
+    }
     return n;
   }
   void prune() {
@@ -71,6 +80,8 @@ VirtualClock::VirtualClock(boost::asio::io_context& io, std::int64_t start_ms)
     : impl_(std::make_unique<Impl>(Impl{io, start_ms, Nanos{0}, 0, {}})) {}
 
 VirtualClock::~VirtualClock() = default;
+
+void VirtualClock::set_settle_limit(std::size_t handlers) { impl_->settle_limit = handlers; }
 
 std::int64_t VirtualClock::now_ms() const {
   return impl_->start_ms + std::chrono::duration_cast<Millis>(impl_->elapsed).count();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 
 namespace boost::asio {
 class io_context;
@@ -103,6 +104,13 @@ class VirtualClock final : public Clock {
   std::size_t pending_timers() const;
   // Time of the next live timer, if any.
   bool next_deadline(SteadyTime& out) const;
+
+  // Thrown by poll() and advance() when more than `handlers` run at one instant (0, the
+  // default: no limit). The loop is then left mid-way: the owner should tear the world down.
+  struct NotSettled : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  void set_settle_limit(std::size_t handlers);
 
  private:
   struct Impl;

@@ -1,9 +1,12 @@
 #include "engine/core/log.hpp"
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace rfq::log {
@@ -42,7 +45,22 @@ struct State {
   std::mutex mutex;
   Options options;
   spdlog::sink_ptr sink;
+  spdlog::sink_ptr capture;  // a live Capture's sink, or null
+  spdlog::level::level_enum capture_level = spdlog::level::off;
 };
+
+// A logger passes a record on when the console or a capture wants it; each sink filters again.
+spdlog::level::level_enum logger_level(const State& s) {
+  const auto console = spdlog::level::from_str(s.options.level);
+  return s.capture ? std::min(console, s.capture_level) : console;
+}
+
+void attach(const State& s, spdlog::logger& l) {
+  l.sinks().clear();
+  l.sinks().push_back(s.sink);
+  if (s.capture) l.sinks().push_back(s.capture);
+  l.set_level(logger_level(s));
+}
 
 State& state() {
   static State s;
@@ -76,12 +94,8 @@ bool configure(const Options& options) {
   std::lock_guard lock(s.mutex);
   s.options = options;
   s.sink = make_sink(options);
-  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
-    l->sinks().clear();
-    l->sinks().push_back(s.sink);
-    l->set_level(level);
-  });
-  spdlog::set_level(level);
+  s.sink->set_level(level);
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { attach(s, *l); });
   return true;
 }
 
@@ -91,11 +105,50 @@ std::shared_ptr<spdlog::logger> get(std::string_view name) {
   auto& s = state();
   std::lock_guard lock(s.mutex);
   if (auto existing = spdlog::get(key)) return existing;
-  if (!s.sink) s.sink = make_sink(s.options);
-  auto logger = std::make_shared<spdlog::logger>(key, s.sink);
-  logger->set_level(spdlog::level::from_str(s.options.level));
+  if (!s.sink) {
+    s.sink = make_sink(s.options);
+    s.sink->set_level(spdlog::level::from_str(s.options.level));
+  }
+  auto logger = std::make_shared<spdlog::logger>(key);
+  attach(s, *logger);
   spdlog::register_logger(logger);
   return logger;
 }
+
+struct Capture::Sink final : spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+  std::vector<Record> records;
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const auto level = spdlog::level::to_string_view(msg.level);
+    records.push_back({std::string(msg.logger_name.data(), msg.logger_name.size()),
+                       std::string(level.data(), level.size()),
+                       std::string(msg.payload.data(), msg.payload.size())});
+  }
+  void flush_() override {}
+};
+
+Capture::Capture(std::string_view level) : sink_(std::make_shared<Sink>()) {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  if (!s.sink) {
+    s.sink = make_sink(s.options);
+    s.sink->set_level(spdlog::level::from_str(s.options.level));
+  }
+  s.capture_level = spdlog::level::from_str(std::string(level));
+  sink_->set_level(s.capture_level);
+  s.capture = sink_;
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { attach(s, *l); });
+}
+
+Capture::~Capture() {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  if (s.capture == sink_) s.capture.reset();
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { attach(s, *l); });
+}
+
+const std::vector<Record>& Capture::records() const { return sink_->records; }
+void Capture::clear() { sink_->records.clear(); }
 
 }  // namespace rfq::log

@@ -253,4 +253,11 @@ void WsClient::stop() {
 bool WsClient::is_open() const { return impl_->open; }
 std::size_t WsClient::connects() const { return impl_->connects; }
 
+std::unique_ptr<WsConnection> open_ws_connection(const WsFactory& factory,
+                                                 boost::asio::io_context& io, Clock& clock,
+                                                 WsClientOptions options, WsCallbacks cb) {
+  if (factory) return factory(options, std::move(cb));
+  return std::make_unique<WsClient>(io, clock, std::move(options), std::move(cb));
+}
+
 }  // namespace rfq::net

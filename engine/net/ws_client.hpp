@@ -5,13 +5,7 @@
 // expected), and reconnect with exponential backoff until stop(). The owner logs in from
 // on_open on every (re)connect. Backoff and keep-alive timers run on the engine's Clock.
 
-#include <functional>
-#include <memory>
-#include <string>
-#include <string_view>
-
-#include "engine/core/clock.hpp"
-#include "engine/net/url.hpp"
+#include "engine/net/ws_connection.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -23,47 +17,29 @@ class error_code;
 
 namespace rfq::net {
 
-struct WsClientOptions {
-  Origin origin;  // ws:// or wss://, with the path (e.g. /ws/v5/business)
-  std::string ca_file;
-  Millis connect_timeout{10000};
-  Millis ping_after{20000};    // send a ping when nothing was received for this long
-  Millis pong_timeout{10000};  // then reconnect if still nothing arrived
-  std::string ping_text = "ping";  // "": send nothing, only watch for silence (Deribit heartbeats)
-  std::string pong_text = "pong";  // consumed, never handed to on_text
-  Millis backoff_initial{250};
-  Millis backoff_max{30000};
-};
-
-struct WsCallbacks {
-  std::function<void()> on_open;                   // connected; log in / resubscribe here
-  std::function<void(std::string_view)> on_text;   // every text frame but the pong
-  std::function<void(const boost::system::error_code&)> on_close;  // lost; reconnecting
-};
-
-class WsClient {
+class WsClient final : public WsConnection {
  public:
   WsClient(boost::asio::io_context& io, Clock& clock, WsClientOptions options, WsCallbacks cb);
-  ~WsClient();
+  ~WsClient() override;
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
-  // Connects, and keeps reconnecting (with backoff) whenever the connection is lost.
-  void start();
-  // Queues a text frame; frames go out in order. False (and dropped) when not open: callers
-  // that need delivery resend after on_open.
-  bool send(std::string text);
-  // Closes the connection to force a reconnect (e.g. a missed venue heartbeat).
-  void reconnect();
-  // Closes for good: no more callbacks after it returns.
-  void stop();
-
-  bool is_open() const;
-  std::size_t connects() const;  // successful handshakes so far
+  void start() override;
+  bool send(std::string text) override;
+  void reconnect() override;
+  void stop() override;
+  bool is_open() const override;
+  std::size_t connects() const override;
 
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+// The connection a venue uses: made by `factory` when one is set (the in-process simulator of
+// virtual-time tests), else a WsClient over real sockets.
+std::unique_ptr<WsConnection> open_ws_connection(const WsFactory& factory,
+                                                 boost::asio::io_context& io, Clock& clock,
+                                                 WsClientOptions options, WsCallbacks cb);
 
 }  // namespace rfq::net

@@ -229,7 +229,7 @@ DeribitRpcOutcome DeribitSim::handle_rpc(DeribitSessionCtx& ctx, std::string_vie
   return process(ctx, req);
 }
 
-// An injected fault strikes first, like a failing gateway in front of Deribit: unavailable,
+// An injected fault strikes first, like a failing gateway in front of Deribit: unavailable, auth,
 // drop and ws_close skip everything else (the call is not processed and costs no credits);
 // delay lets the call through unchanged and only marks the outcome.
 DeribitRpcOutcome DeribitSim::process(DeribitSessionCtx& ctx, RpcRequest& req) {
@@ -247,8 +247,14 @@ DeribitRpcOutcome DeribitSim::process(DeribitSessionCtx& ctx, RpcRequest& req) {
   }
   Answer answer;
   const bool unavailable = fault && fault->kind == FaultKind::unavailable;
-  if (unavailable) {
+  const bool revoked = fault && fault->kind == FaultKind::auth;
+  const bool rejected = fault && fault->kind == FaultKind::reject;
+  if (rejected) {
+    answer = Answer::fail(rpc_error(static_cast<int>(fault->code), fault->message));
+  } else if (unavailable) {
     answer = Answer::fail(rpc_error(detail::kTemporarilyUnavailable, "temporarily_unavailable"));
+  } else if (revoked) {
+    answer = Answer::fail(rpc_error(detail::kUnauthorized, "unauthorized"));
   } else if (req.envelope_error) {
     answer = Answer::fail(*req.envelope_error);
   } else {
@@ -257,7 +263,9 @@ DeribitRpcOutcome DeribitSim::process(DeribitSessionCtx& ctx, RpcRequest& req) {
   if (fault && fault->kind == FaultKind::delay) out.delay_ms = fault->delay_ms;
   out.code = answer.error ? answer.error->code : 0;
   out.http_status = http_status_for(out.code);
-  if (req.http_status != 0 && req.envelope_error && !unavailable) out.http_status = req.http_status;
+  if (req.http_status != 0 && req.envelope_error && !unavailable && !revoked && !rejected) {
+    out.http_status = req.http_status;
+  }
   if (out.code == detail::kTooManyRequests && ctx.transport == DeribitTransport::ws) {
     out.close = DeribitClose::too_many_requests;  // "the session is terminated" (§11)
   }
@@ -412,6 +420,9 @@ void DeribitSim::inject(DeribitFault fault) {
   if (fault.count < 1) throw std::invalid_argument("deribit sim: fault count must be at least 1");
   if (fault.delay_ms < 0 || fault.delay_ms > kMaxFaultDelayMs) {
     throw std::invalid_argument("deribit sim: fault delay_ms must be within 0..600000");
+  }
+  if (fault.kind == FaultKind::reject && fault.code == 0) {
+    throw std::invalid_argument("deribit sim: a reject fault needs a non-zero code");
   }
   if (!fault.method.empty() && find_method(fault.method) == nullptr) {
     std::string known;

@@ -101,6 +101,9 @@
 //   unavailable  not processed: {"code":13028,"message":"temporarily_unavailable"}, HTTP 503
 //   drop         not processed, no answer: HTTP hangs up, a WebSocket message is ignored
 //   ws_close     WebSocket only: not processed, the connection closes (1011) unanswered
+//   auth         not processed: {"code":13009,"message":"unauthorized"}, HTTP 401 (a revoked
+//                token or key)
+//   reject       not processed: {"code":<the fault's code>,"message":<its message>}
 // A fault strikes before auth and credits, like a failing gateway in front of Deribit; a call
 // takes one unit of the first queued fault whose method matches ("" matches every call,
 // unparsed text included). HTTP requests skip ws_close faults.
@@ -239,6 +242,8 @@ struct DeribitFault {
   FaultKind kind = FaultKind::unavailable;
   std::int64_t delay_ms = 0;  // delay only, 0..600000
   int count = 1;              // >= 1
+  std::int64_t code = 0;      // reject only: the error code answered (non-zero)
+  std::string message;        // reject only
 };
 
 // Called with the RFQ as it is after a state change (creation included).

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/sim/sim_http.hpp"
+#include "engine/sim/ws_model.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -30,34 +31,6 @@ class HttpSessionBase {
   virtual ~HttpSessionBase() = default;
   // Closes the socket: pending reads and writes complete with an error and the session ends.
   virtual void close() = 0;
-};
-
-// One WebSocket connection's protocol as the server drives it: a venue's pure session model
-// (OkxWsSession, DeribitWsSession) behind a thin adapter. Loop thread only.
-class WsModel {
- public:
-  using SendFn = std::function<void(std::string text)>;
-  using CloseFn = std::function<void(int close_code, std::string reason)>;
-
-  virtual ~WsModel() = default;
-  // One text frame from the client.
-  virtual void on_text(std::string_view text) = 0;
-  // About once a second on the route's clock: due RFQ expiries (their pushes go out without any
-  // request) and the model's own time rules.
-  virtual void on_tick() = 0;
-  // The peer closed or the socket failed. Also comes after a close the model asked for (the
-  // peer's answering close frame); a closed model ignores it.
-  virtual void on_disconnect() = 0;
-  virtual bool closed() const = 0;
-};
-
-// A path the server accepts WebSocket upgrades on.
-struct WsRoute {
-  std::string path;        // e.g. "/ws/v5/business"
-  Clock* clock = nullptr;  // the model's clock: the tick timer runs on it
-  // One model per connection. `send` and `close` are the socket's; the model calls them only
-  // from its own member functions, and the session destroys the model before itself.
-  std::function<std::unique_ptr<WsModel>(WsModel::SendFn send, WsModel::CloseFn close)> open;
 };
 
 // Shared by a listener and the sessions (HTTP and WebSocket) it started; sessions unregister

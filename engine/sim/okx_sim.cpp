@@ -306,20 +306,25 @@ std::string_view to_string(FaultKind kind) {
       return "drop";
     case FaultKind::ws_close:
       return "ws_close";
+    case FaultKind::auth:
+      return "auth";
+    case FaultKind::reject:
+      return "reject";
   }
   return "unknown";
 }
 
 std::optional<FaultKind> fault_kind_from(std::string_view name) {
   for (auto kind :
-       {FaultKind::delay, FaultKind::unavailable, FaultKind::drop, FaultKind::ws_close}) {
+       {FaultKind::delay, FaultKind::unavailable, FaultKind::drop, FaultKind::ws_close,
+        FaultKind::auth, FaultKind::reject}) {
     if (to_string(kind) == name) return kind;
   }
   return std::nullopt;
 }
 
-// An injected fault strikes first, like a failing gateway in front of OKX: unavailable and drop
-// skip routing, auth and the rate windows (the request is not processed and does not count);
+// An injected fault strikes first, like a failing gateway in front of OKX: unavailable, auth and
+// drop skip routing, auth and the rate windows (the request is not processed and does not count);
 // delay lets the request through unchanged and only marks the reply.
 SimHttpReply OkxSim::handle(const SimHttpRequest& request) {
   expire_due();
@@ -332,6 +337,10 @@ SimHttpReply OkxSim::handle(const SimHttpRequest& request) {
     if (fault) reply.delay_ms = fault->delay_ms;
   } else if (fault->kind == FaultKind::unavailable) {
     answer = service_unavailable();
+  } else if (fault->kind == FaultKind::auth) {
+    answer = envelope("50111", "Invalid OK-ACCESS-KEY", {}, 401);
+  } else if (fault->kind == FaultKind::reject) {
+    answer = envelope(fault->code, fault->message, {}, 200);
   } else {  // drop: nothing is answered, so the journal shows status 0 and no code
     answer = {0, "", ""};
     reply.drop = true;
@@ -452,6 +461,9 @@ void OkxSim::inject(OkxFault fault) {
   if (fault.count < 1) throw std::invalid_argument("okx sim: fault count must be at least 1");
   if (fault.delay_ms < 0 || fault.delay_ms > kMaxFaultDelayMs) {
     throw std::invalid_argument("okx sim: fault delay_ms must be within 0..600000");
+  }
+  if (fault.kind == FaultKind::reject && (fault.code.empty() || fault.code == "0")) {
+    throw std::invalid_argument("okx sim: a reject fault needs a code other than \"0\"");
   }
   if (fault.endpoint == kWsPushFaultEndpoint) {
     if (fault.kind != FaultKind::delay && fault.kind != FaultKind::drop) {
@@ -623,7 +635,39 @@ bool OkxSim::sprd_mass_cancel(std::string_view sprd_id) {
   auto it = sprd_mass_cancels_.find(sprd_id);
   if (it == sprd_mass_cancels_.end()) it = sprd_mass_cancels_.emplace(sprd_id, 0).first;
   ++it->second;
+  const std::int64_t now = clock_.now_ms();
+  for (auto& [id, order] : spread_orders_) {
+    if (order.state == "live" && (sprd_id.empty() || order.sprd_id == sprd_id)) {
+      order.state = "canceled";
+      order.u_time_ms = now;
+    }
+  }
   return true;
+}
+
+std::string OkxSim::add_spread_order(std::string sprd_id) {
+  if (sprd_id.empty()) throw std::invalid_argument("okx sim: a spread order needs a sprdId");
+  const std::uint64_t id = next_ord_id_++;
+  const std::int64_t now = clock_.now_ms();
+  SimSpreadOrder o{std::to_string(id), std::move(sprd_id), "live", now, now};
+  std::string ord_id = o.ord_id;
+  spread_orders_.emplace(id, std::move(o));
+  return ord_id;
+}
+
+std::optional<SimSpreadOrder> OkxSim::spread_order(std::string_view ord_id) const {
+  std::uint64_t id = 0;
+  if (!parse_u64(ord_id, id)) return std::nullopt;
+  const auto it = spread_orders_.find(id);
+  if (it == spread_orders_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<SimSpreadOrder> OkxSim::spread_orders() const {
+  std::vector<SimSpreadOrder> out;
+  out.reserve(spread_orders_.size());
+  for (const auto& [id, o] : spread_orders_) out.push_back(o);
+  return out;
 }
 
 std::size_t OkxSim::sprd_mass_cancels(std::string_view sprd_id) const {

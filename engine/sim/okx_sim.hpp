@@ -40,7 +40,8 @@
 //       -> 200 {"rfq_id":"22535","state":"filled"}; 404 unknown id; 409 when not active.
 //   POST /sim/fault  {"endpoint":"cancel-rfq","kind":"drop","count":1,"delay_ms":0}
 //       Queues an OkxFault (see inject()): endpoint "" or absent = any OKX request; kind
-//       "delay" | "unavailable" | "drop" | "ws_close" (required); count >= 1 (default 1);
+//       "delay" | "unavailable" | "drop" | "ws_close" | "auth" | "reject" (required; reject
+//       also takes "code", a non-zero code as a string, and "message"); count >= 1 (default 1);
 //       delay_ms 0..600000 (default 0). ws_close takes endpoint "ws" or none: each of the next
 //       `count` WebSocket messages closes its connection with 1011 instead of being answered.
 //       Endpoint "ws-push" (kind delay or drop only) hits the next `count` rfqs push frames, one
@@ -135,9 +136,14 @@ enum class FaultKind {
                 // push is never sent, the connection stays open)
   ws_close,     // WebSocket only (endpoint "ws"): the message is not processed and its
                 // connection is closed with 1011
+  auth,         // not processed: a revoked key. OKX: HTTP 401 {"msg":"Invalid OK-ACCESS-KEY",
+                // "code":"50111","data":[]} (HTTP only); Deribit: 13009 unauthorized
+  reject,       // not processed: the venue refuses with the fault's own code and message. OKX:
+                // HTTP 200 {"code":code,"msg":message,"data":[]} (HTTP only); Deribit: the error
+                // {"code":code,"message":message}
 };
 
-// "delay", "unavailable", "drop", "ws_close"
+// "delay", "unavailable", "drop", "ws_close", "auth", "reject"
 std::string_view to_string(FaultKind kind);
 std::optional<FaultKind> fault_kind_from(std::string_view name);  // inverse; nullopt if unknown
 
@@ -150,6 +156,8 @@ struct OkxFault {
   FaultKind kind = FaultKind::unavailable;
   std::int64_t delay_ms = 0;  // delay only, 0..600000
   int count = 1;              // >= 1
+  std::string code;           // reject only: the venue code answered (not "0")
+  std::string message;        // reject only
 };
 
 struct NewRfq {
@@ -158,6 +166,17 @@ struct NewRfq {
   std::vector<SimLeg> legs;
   // nullopt: OKX's rule, 10 min when every leg is an option, else 2 min.
   std::optional<std::int64_t> expires_in_ms;
+};
+
+// A resting spread order (OKX spread trading, PROTOCOLS.md §4), as far as sprd-mass-cancel
+// concerns it: "live" until a mass cancel of its spread (or of every spread) makes it
+// "canceled".
+struct SimSpreadOrder {
+  std::string ord_id;  // numeric string, increasing with creation
+  std::string sprd_id;
+  std::string state;  // live | canceled
+  std::int64_t c_time_ms = 0;
+  std::int64_t u_time_ms = 0;
 };
 
 // Called with the RFQ as it is after a state change.
@@ -217,8 +236,15 @@ class OkxSim {
   // WebSocket sprd-mass-cancel (PROTOCOLS.md §4), as far as the model is concerned: the limit of
   // 5 per 2 s per API key (shared by every connection; off when enforce_limits is false) and a
   // count per sprdId ("" = every spread). False, counting nothing, when over the limit.
+  // Accepted, it cancels every live spread order of sprd_id ("": of every spread).
   bool sprd_mass_cancel(std::string_view sprd_id);
   std::size_t sprd_mass_cancels(std::string_view sprd_id) const;
+
+  // Test hooks: a live spread order on sprd_id (non-empty; throws std::invalid_argument
+  // otherwise), returning its ordId; and the orders as they are now.
+  std::string add_spread_order(std::string sprd_id);
+  std::optional<SimSpreadOrder> spread_order(std::string_view ord_id) const;
+  std::vector<SimSpreadOrder> spread_orders() const;  // oldest first
 
   // A fresh WebSocket connection id: 8 lowercase hex digits, distinct per call, deterministic.
   std::string next_conn_id();
@@ -276,6 +302,8 @@ class OkxSim {
   std::deque<OkxFault> faults_;  // injection order; each with its remaining count
   ObserverList<SimRfq> observers_;
   std::map<std::string, std::size_t, std::less<>> sprd_mass_cancels_;
+  std::map<std::uint64_t, SimSpreadOrder> spread_orders_;
+  std::uint64_t next_ord_id_ = 612000000000000001ULL;
   std::uint64_t next_conn_ = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -190,6 +191,12 @@ ControlAnswer post_fault_to(Sim& sim, const json::object& params, const char* ta
   Fault fault;
   std::string kind;
   std::int64_t count = 1;
+  if (auto e = string_field(params, "message", fault.message)) return bad_request(*e);
+  if constexpr (std::is_same_v<decltype(fault.code), std::string>) {
+    if (auto e = string_field(params, "code", fault.code)) return bad_request(*e);
+  } else {
+    if (auto e = int_field(params, "code", INT32_MIN, INT32_MAX, fault.code)) return bad_request(*e);
+  }
   if (auto e = string_field(params, target_key, fault.*target)) return bad_request(*e);
   if (auto e = string_field(params, "kind", kind)) return bad_request(*e);
   if (auto e = int_field(params, "count", 1, 1000000, count)) return bad_request(*e);
@@ -209,7 +216,8 @@ ControlAnswer post_fault_to(Sim& sim, const json::object& params, const char* ta
 ControlAnswer post_fault(OkxSim& okx, const json::object& params) {
   return post_fault_to<OkxSim, OkxFault>(
       okx, params, "endpoint", &OkxFault::endpoint,
-      "kind must be delay, unavailable, drop or ws_close (endpoint ws-push: delay or drop)");
+      "kind must be delay, unavailable, drop, ws_close, auth or reject (endpoint ws-push: delay or "
+      "drop)");
 }
 
 ControlAnswer get_rfqs(OkxSim& okx, const json::object&) {
@@ -292,7 +300,8 @@ ControlAnswer post_deribit_fill(DeribitSim& deribit, const json::object& params)
 
 ControlAnswer post_deribit_fault(DeribitSim& deribit, const json::object& params) {
   return post_fault_to<DeribitSim, DeribitFault>(deribit, params, "method", &DeribitFault::method,
-                                                 "kind must be delay, unavailable, drop or ws_close");
+                                                 "kind must be delay, unavailable, drop, ws_close, "
+                                                 "auth or reject");
 }
 
 json::object block_rfq_json(const DeribitBlockRfq& r) {

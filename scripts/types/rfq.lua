@@ -226,19 +226,28 @@ function rfq.budget(venue) end
 ---@return rfq.Rfq[]
 function rfq.open(query) end
 
---- Registers `fn(r, previous_state)` for every RFQ state change the book records: an RFQ new
+--- Registers a handler; each event runs it in a new task (it may yield).
+---
+--- "rfq": `fn(r, previous_state)` for every RFQ state change the book records: an RFQ new
 --- to the book (previous_state nil), a state pushed by the venue (okx rfqs feed, deribit
 --- block_rfq.taker channel), this process's
---- own accepted cancels, expiry applied by the book. One event per change; each run is a new
---- task (it may yield) with its own copy of the RFQ. Only "rfq" is delivered by this version
---- ("fill", "exposure", "venue" raise). Anywhere; does not yield.
+--- own accepted cancels, expiry applied by the book. One event per change, each with its own
+--- copy of the RFQ.
+---
+--- "exposure": `fn(value)` for every value the embedding host publishes (plain data, copied
+--- into the policy's state; under `rfqd test`, `s:publish("exposure", value)`). `rfqd run`
+--- publishes none in this version.
+---
+--- "fill" and "venue" raise (not delivered by this version). Anywhere; does not yield.
 ---
 --- ```lua
 --- local sub = rfq.on("rfq", function(r, previous) rfq.log.info(r.id, previous, "->", r.state) end)
+--- rfq.on("exposure", function(e) if e.btc > 10 then rfq.cancel_all() end end)
 --- ```
 ---@param event "rfq"
 ---@param fn fun(r: rfq.Rfq, previous_state: rfq.State|nil)
 ---@return rfq.Subscription
+---@overload fun(event: "exposure", fn: fun(value: any)): rfq.Subscription
 function rfq.on(event, fn) end
 
 --- Runs `fn` every `ms` (first run after `ms`), each run in its own task. A tick is skipped

@@ -56,7 +56,7 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
   Clock& clock;
   Book& book;
   DeribitVenueOptions options;
-  std::unique_ptr<net::WsClient> ws;
+  std::unique_ptr<net::WsConnection> ws;
   std::unique_ptr<net::HttpClient> http;
   CreditPool pool;
   Stage stage = Stage::connecting;
@@ -73,13 +73,14 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t next_id = 1;
   std::unordered_map<std::uint64_t, Pending> pending;
   std::shared_ptr<StartHandler> start_handler;
-  std::mt19937_64 rng{std::random_device{}()};
+  std::mt19937_64 rng;
   std::shared_ptr<spdlog::logger> log = log::get("venue.deribit");
 
   Impl(asio::io_context& i, Clock& c, Book& b, DeribitVenueOptions o)
       : io(i), clock(c), book(b), options(std::move(o)),
         pool(c, "non-matching-engine", pool_capacity(options), options.credit_refill_per_s,
-             pool_capacity(options) >= 2 * options.credit_cost ? options.credit_cost : 0) {}
+             pool_capacity(options) >= 2 * options.credit_cost ? options.credit_cost : 0),
+        rng(options.seed != 0 ? options.seed : std::random_device{}()) {}
 
   // The venue's bucket stays full (losing refill) until our first request of a burst
   // arrives, while ours starts refilling when it is sent: it runs behind ours by the refill of
@@ -106,8 +107,8 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
     wo.pong_text.clear();
     wo.ping_after = heartbeat() * 3 / 2;
     wo.pong_timeout = heartbeat() / 2;
-    ws = std::make_unique<net::WsClient>(
-        io, clock, wo,
+    ws = net::open_ws_connection(
+        options.ws_factory, io, clock, wo,
         net::WsCallbacks{[weak] { if (auto s = weak.lock()) s->on_open(); },
                          [weak](std::string_view t) { if (auto s = weak.lock()) s->on_text(t); },
                          [weak](const error_code& ec) { if (auto s = weak.lock()) s->on_close(ec); }});

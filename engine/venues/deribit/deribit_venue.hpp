@@ -19,6 +19,7 @@
 #include "engine/auth/deribit_signer.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/net/url.hpp"
+#include "engine/net/ws_connection.hpp"
 #include "engine/venues/venue.hpp"
 
 namespace boost::asio {
@@ -45,6 +46,8 @@ struct DeribitVenueOptions {
   std::int64_t credit_refill_per_s = 10000;
   Millis start_timeout{10000};
   Millis book_refresh{30000};  // repeated snapshot (costs credits); 0: only after each connect
+  net::WsFactory ws_factory;   // none: a WsClient over sockets (see net/ws_connection.hpp)
+  std::uint64_t seed = 0;      // auth nonces; 0: from std::random_device
 };
 
 class DeribitVenue final : public Venue {

@@ -20,7 +20,7 @@ struct OkxFeed::Impl : std::enable_shared_from_this<Impl> {
   Clock& clock;
   OkxFeedOptions options;
   OkxFeedCallbacks cb;
-  std::unique_ptr<net::WsClient> ws;
+  std::unique_ptr<net::WsConnection> ws;
   Stage stage = Stage::connecting;
   bool stopped = false;
   std::uint64_t next_id = 1;
@@ -35,8 +35,8 @@ struct OkxFeed::Impl : std::enable_shared_from_this<Impl> {
     wo.origin = options.business_ws;
     wo.ca_file = options.ca_file;
     wo.ping_after = options.ping_after;
-    ws = std::make_unique<net::WsClient>(
-        io, clock, wo,
+    ws = net::open_ws_connection(
+        options.ws_factory, io, clock, wo,
         net::WsCallbacks{[weak] { if (auto s = weak.lock()) s->on_open(); },
                          [weak](std::string_view t) { if (auto s = weak.lock()) s->on_text(t); },
                          [weak](const error_code& ec) { if (auto s = weak.lock()) s->on_lost(ec); }});

@@ -13,6 +13,7 @@
 #include "engine/book/rfq.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/net/url.hpp"
+#include "engine/net/ws_connection.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -27,6 +28,7 @@ struct OkxFeedOptions {
   Millis ping_after{20000};  // text "ping" after this much silence (OKX closes at 30 s)
   // Unix ms for the login timestamp (the venue adds its measured server-clock offset).
   std::function<std::int64_t()> unix_ms;
+  net::WsFactory ws_factory;  // none: a WsClient over sockets
 };
 
 struct OkxFeedCallbacks {

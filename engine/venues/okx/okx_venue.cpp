@@ -188,6 +188,7 @@ void OkxVenue::Impl::start_feed() {
   fo.credentials = options.credentials;
   fo.ca_file = options.ca_file;
   fo.ping_after = options.feed_ping_after;
+  fo.ws_factory = options.ws_factory;
   fo.unix_ms = [weak] {
     auto s = weak.lock();
     return s ? s->venue_now_ms() : std::int64_t{0};

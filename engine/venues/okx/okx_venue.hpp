@@ -11,6 +11,7 @@
 #include "engine/core/clock.hpp"
 #include "engine/net/http_transport.hpp"
 #include "engine/net/url.hpp"
+#include "engine/net/ws_connection.hpp"
 #include "engine/venues/venue.hpp"
 
 namespace boost::asio {
@@ -44,6 +45,8 @@ struct OkxVenueOptions {
   // Replaces the socket client (rest, ca_file, pool_size then unused): the in-process
   // simulator transport of virtual-time tests.
   std::shared_ptr<net::HttpTransport> transport;
+  // Replaces the feed's socket client the same way (business_ws must still be set).
+  net::WsFactory ws_factory;
 };
 
 class OkxVenue final : public Venue {

@@ -30,7 +30,7 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& io;
   Clock& clock;
   OkxSpreadVenueOptions options;
-  std::unique_ptr<net::WsClient> ws;
+  std::unique_ptr<net::WsConnection> ws;
   Lane lane;
   bool logged_in = false;
   bool stopped = false;
@@ -51,8 +51,8 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
     net::WsClientOptions wo;
     wo.origin = options.business_ws;
     wo.ca_file = options.ca_file;
-    ws = std::make_unique<net::WsClient>(
-        io, clock, wo,
+    ws = net::open_ws_connection(
+        options.ws_factory, io, clock, wo,
         net::WsCallbacks{[weak] { if (auto s = weak.lock()) s->login(); },
                          [weak](std::string_view t) { if (auto s = weak.lock()) s->on_text(t); },
                          [weak](const error_code& ec) { if (auto s = weak.lock()) s->on_lost(ec); }});

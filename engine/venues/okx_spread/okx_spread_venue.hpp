@@ -10,6 +10,7 @@
 #include "engine/auth/credentials.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/net/url.hpp"
+#include "engine/net/ws_connection.hpp"
 #include "engine/venues/venue.hpp"
 
 namespace boost::asio {
@@ -24,6 +25,7 @@ struct OkxSpreadVenueOptions {
   std::string ca_file;
   Millis start_timeout{10000};
   Millis pacing_margin{50};
+  net::WsFactory ws_factory;  // none: a WsClient over sockets (see net/ws_connection.hpp)
 };
 
 class OkxSpreadVenue final : public Venue {

@@ -1,5 +1,6 @@
-// The Lua API as registered, as annotated (scripts/types/rfq.lua) and as documented
-// (docs/lua-api.md) must name the same functions: this test fails when one of them drifts.
+// The Lua API as registered, as annotated (scripts/types/rfq.lua, scripts/types/rfq_test.lua)
+// and as documented (docs/lua-api.md) must name the same functions: this test fails when one of
+// them drifts. Covers the policy module `rfq` and the test module `rfq.test` (t.* and s:*).
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -8,7 +9,9 @@
 #include <sstream>
 #include <string>
 
+#include "bindings/lua/lua_vm.hpp"
 #include "bindings/modules/policy_host.hpp"
+#include "bindings/modules/rfq_test.hpp"
 #include "engine/engine.hpp"
 #include "engine/venues/okx/okx_venue.hpp"
 
@@ -24,6 +27,7 @@ namespace {
 using Names = std::set<std::string>;
 
 const std::string kTypesFile = RFQ_SOURCE_DIR "/scripts/types/rfq.lua";
+const std::string kTestTypesFile = RFQ_SOURCE_DIR "/scripts/types/rfq_test.lua";
 const std::string kDocsFile = RFQ_SOURCE_DIR "/docs/lua-api.md";
 
 // A policy host as rfq_module_test builds it: virtual clock, engine, an OKX venue never started.
@@ -154,6 +158,73 @@ Names documented_functions(const std::string& markdown) {
   return out;
 }
 
+// ---- rfq.test ---------------------------------------------------------------------------
+
+// A test file's VM as `rfqd test` builds it: its own sandboxed state with rfq.test opened.
+struct TestVm {
+  boost::asio::io_context io;
+  VirtualClock clock{io, 0};
+  lua::LuaVm vm{io, clock, lua::VmOptions{}};
+  lua::TestRegistry registry;
+
+  TestVm() { lua::open_test_module(vm, registry); }
+  lua_State* L() { return vm.state(); }
+};
+
+// "t.case", ... from what require "rfq.test" returns, and "s:advance", ... from the methods of
+// the world handle (metatable "rfq.test.world").
+Names registered_test_functions(TestVm& v) {
+  lua_State* L = v.L();
+  Names out;
+  REQUIRE(lua_getglobal(L, "require") == LUA_TFUNCTION);
+  lua_pushstring(L, "rfq.test");
+  const int status = lua_pcall(L, 1, 1, 0);
+  const char* error = status == LUA_OK ? "" : lua_tostring(L, -1);
+  INFO("require \"rfq.test\" failed: " << (error != nullptr ? error : "(not a string)"));
+  REQUIRE(status == LUA_OK);
+  REQUIRE(lua_type(L, -1) == LUA_TTABLE);
+  collect_functions(L, "t", out);
+  lua_pop(L, 1);
+  Names methods;
+  collect_methods(L, "rfq.test.world", methods);
+  for (const auto& m : methods) out.insert("s:" + m.substr(m.find(':') + 1));
+  REQUIRE(lua_gettop(L) == 0);
+  return out;
+}
+
+// `function t.X(` and `function World:X(` at the start of a line: `t` is the module table and
+// World the class table of rfq.TestWorld in scripts/types/rfq_test.lua.
+Names annotated_test_functions(const std::string& source) {
+  static const std::regex fn(R"(^\s*function\s+t\.([A-Za-z_][A-Za-z0-9_]*)\s*\()");
+  static const std::regex method(R"(^\s*function\s+World:([A-Za-z_][A-Za-z0-9_]*)\s*\()");
+  Names out;
+  std::istringstream lines(source);
+  std::string line;
+  std::smatch m;
+  while (std::getline(lines, line)) {
+    if (std::regex_search(line, m, fn)) {
+      out.insert("t." + m[1].str());
+    } else if (std::regex_search(line, m, method)) {
+      out.insert("s:" + m[1].str());
+    }
+  }
+  return out;
+}
+
+// "### t.case", "### s:add_rfq": the rfq.test entries of docs/lua-api.md.
+Names documented_test_functions(const std::string& markdown) {
+  static const std::regex heading(
+      R"(^### (t\.[A-Za-z_][A-Za-z0-9_]*|s:[A-Za-z_][A-Za-z0-9_]*)\s*$)");
+  Names out;
+  std::istringstream lines(markdown);
+  std::string line;
+  std::smatch m;
+  while (std::getline(lines, line)) {
+    if (std::regex_match(line, m, heading)) out.insert(m[1].str());
+  }
+  return out;
+}
+
 std::string list(const Names& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -206,6 +277,50 @@ TEST_CASE("rfq docs: docs/lua-api.md has an entry heading for every registered f
   const Names documented = documented_functions(read_file(kDocsFile));
   const Names missing = minus(expected, documented);
   const Names stale = minus(documented, expected);
+  INFO("registered but without a '### name' entry in docs/lua-api.md: " << list(missing));
+  INFO("'### name' entries in docs/lua-api.md for unregistered functions: " << list(stale));
+  CHECK(missing.empty());
+  CHECK(stale.empty());
+}
+
+TEST_CASE("rfq.test annotations: every t.* function and s:* method is annotated and every "
+          "annotation is registered",
+          "[lua][docs]") {
+  TestVm v;
+  const Names registered = registered_test_functions(v);
+  REQUIRE(registered.count("t.case") == 1);  // the walk itself works: module and world methods
+  REQUIRE(registered.count("t.eq") == 1);
+  REQUIRE(registered.count("s:add_rfq") == 1);
+  REQUIRE(registered.count("s:advance") == 1);
+
+  const Names annotated = annotated_test_functions(read_file(kTestTypesFile));
+  const Names missing = minus(registered, annotated);
+  const Names stale = minus(annotated, registered);
+  INFO("registered but not annotated in scripts/types/rfq_test.lua: " << list(missing));
+  INFO("annotated in scripts/types/rfq_test.lua but not registered: " << list(stale));
+  CHECK(missing.empty());
+  CHECK(stale.empty());
+}
+
+TEST_CASE("rfq.test annotations: the meta file is valid Lua and names the module",
+          "[lua][docs]") {
+  std::unique_ptr<lua_State, decltype(&lua_close)> L(luaL_newstate(), &lua_close);
+  const int status = luaL_loadfilex(L.get(), kTestTypesFile.c_str(), "t");
+  INFO((status == LUA_OK ? std::string() : std::string(lua_tostring(L.get(), -1))));
+  CHECK(status == LUA_OK);
+  // LuaLS resolves require "rfq.test" to this file through the name on its ---@meta line.
+  const std::string source = read_file(kTestTypesFile);
+  CHECK(source.rfind("---@meta rfq.test\n", 0) == 0);
+}
+
+TEST_CASE("rfq.test annotations: docs/lua-api.md has an entry heading for every t.* function and "
+          "s:* method and none for one that does not exist",
+          "[lua][docs]") {
+  TestVm v;
+  const Names registered = registered_test_functions(v);
+  const Names documented = documented_test_functions(read_file(kDocsFile));
+  const Names missing = minus(registered, documented);
+  const Names stale = minus(documented, registered);
   INFO("registered but without a '### name' entry in docs/lua-api.md: " << list(missing));
   INFO("'### name' entries in docs/lua-api.md for unregistered functions: " << list(stale));
   CHECK(missing.empty());

@@ -1,0 +1,141 @@
+#include "engine/sim/sim_world.hpp"
+
+#include "engine/engine.hpp"
+#include "engine/sim/deribit_sim.hpp"
+#include "engine/sim/journal.hpp"
+#include "engine/sim/deribit_sim_detail.hpp"
+#include "engine/sim/okx_sim.hpp"
+#include "engine/sim/okx_sim_detail.hpp"
+#include "engine/sim/sim_transport.hpp"
+#include "engine/sim/sim_ws_link.hpp"
+#include "engine/venues/deribit/deribit_rpc.hpp"
+#include "engine/venues/deribit/deribit_venue.hpp"
+#include "engine/venues/okx/okx_rest.hpp"
+#include "engine/venues/okx/okx_venue.hpp"
+#include "engine/venues/okx_spread/okx_spread_venue.hpp"
+
+namespace rfq::sim {
+namespace {
+
+constexpr Millis kStartLimit{30000};
+constexpr Millis kStartStep{10};
+
+// Never dialled: the in-process transports replace the sockets, but the options keep their
+// shape (and the venues their checks) as in production.
+net::Origin origin(const std::string& url) {
+  net::Origin o;
+  std::string error;
+  net::parse_origin(url, o, error);
+  return o;
+}
+
+}  // namespace
+
+SimWorld::SimWorld(SimWorldOptions options)
+    : options_(options),
+      clock_(io_, options.start_ms),
+      journal_(std::make_unique<Journal>()),
+      okx_(std::make_unique<OkxSim>(clock_, *journal_, OkxSimOptions{})),
+      deribit_(std::make_unique<DeribitSim>(clock_, *journal_, DeribitSimOptions{})),
+      engine_(std::make_unique<Engine>(io_, clock_)),
+      rng_(options.seed) {
+  const auto& ko = okx_->options();
+  const auth::OkxCredentials okx_keys{ko.api_key, auth::Secret(ko.secret),
+                                      auth::Secret(ko.passphrase)};
+
+  okx::OkxVenueOptions o;
+  o.rest = origin("http://okx.sim");
+  o.business_ws = origin("ws://okx.sim/ws/v5/business");
+  o.credentials = okx_keys;
+  o.transport = std::make_shared<SimTransport>(io_, *okx_);
+  o.ws_factory = SimWsLink::factory(io_, okx_ws_route(*okx_));
+  engine_->add_venue(std::make_unique<okx::OkxVenue>(io_, clock_, engine_->book(), std::move(o)));
+
+  okx_spread::OkxSpreadVenueOptions so;
+  so.business_ws = origin("ws://okx.sim/ws/v5/business");
+  so.credentials = okx_keys;
+  so.ws_factory = SimWsLink::factory(io_, okx_ws_route(*okx_));
+  engine_->add_venue(std::make_unique<okx_spread::OkxSpreadVenue>(io_, clock_, std::move(so)));
+
+  const auto& dopt = deribit_->options();
+  deribit::DeribitVenueOptions d;
+  d.ws = origin("ws://deribit.sim/ws/api/v2");
+  d.credentials = {dopt.client_id, auth::Secret(dopt.client_secret)};
+  d.ws_factory = SimWsLink::factory(io_, deribit_ws_route(*deribit_));
+  d.seed = options.seed;
+  engine_->add_venue(
+      std::make_unique<deribit::DeribitVenue>(io_, clock_, engine_->book(), std::move(d)));
+}
+
+SimWorld::~SimWorld() {
+  // Venues (and their in-process connections, whose sessions use the simulators) go first.
+  engine_->stop();
+  engine_.reset();
+}
+
+std::string SimWorld::start() {
+  bool done = false;
+  boost::system::error_code result;
+  engine_->start([&done, &result](boost::system::error_code ec) {
+    done = true;
+    result = ec;
+  });
+  for (Millis waited{0}; !done && waited < kStartLimit; waited += kStartStep) {
+    clock_.poll();
+    if (!done) clock_.advance(kStartStep);
+  }
+  if (!done) return "the venues did not start within 30 s of virtual time";
+  if (result) return "a venue failed to start: " + result.message();
+  return {};
+}
+
+namespace {
+
+std::optional<Rfq> read_okx(const SimRfq& r) {
+  Rfq q;
+  if (!okx::parse_rfq_item(detail::rfq_item(r), q).empty()) return std::nullopt;
+  q.venue = "okx";
+  return q;
+}
+
+std::optional<Rfq> read_deribit(const DeribitBlockRfq& r) {
+  Rfq q;
+  if (!deribit::parse_block_rfq(boost::json::value(detail::block_rfq_json(r)), q).empty()) {
+    return std::nullopt;
+  }
+  q.venue = "deribit";
+  return q;
+}
+
+}  // namespace
+
+std::optional<Rfq> SimWorld::rfq(std::string_view venue, std::string_view id) const {
+  if (venue == "okx") {
+    if (auto r = okx_->rfq(id)) return read_okx(*r);
+  } else if (venue == "deribit") {
+    std::int64_t n = 0;
+    if (!deribit::parse_rfq_id(id, n)) return std::nullopt;
+    if (auto r = deribit_->rfq(n)) return read_deribit(*r);
+  }
+  return std::nullopt;
+}
+
+std::vector<Rfq> SimWorld::rfqs(std::string_view venue) const {
+  std::vector<Rfq> out;
+  if (venue == "okx") {
+    for (const auto& r : okx_->rfqs()) {
+      if (auto q = read_okx(r)) out.push_back(std::move(*q));
+    }
+  } else if (venue == "deribit") {
+    for (const auto& r : deribit_->rfqs()) {
+      if (auto q = read_deribit(r)) out.push_back(std::move(*q));
+    }
+  }
+  return out;
+}
+
+void SimWorld::poll() { clock_.poll(); }
+void SimWorld::advance(Millis d) { clock_.advance(d); }
+std::int64_t SimWorld::now_ms() const { return clock_.now_ms(); }
+
+}  // namespace rfq::sim
