@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 
 // Lua instructions a test file's main chunk, or one case's own code, may run (not counting the
 // policies, which have their own limit per resume): a runaway test fails, the run goes on.
-constexpr int kTestInstructionLimit = 200'000'000;
+constexpr std::uint64_t kTestInstructionLimit = 200'000'000;
 
 constexpr std::size_t kErrorsShown = 3;  // unexpected policy errors listed in a failure
 
@@ -41,15 +41,6 @@ struct FileResult {
   std::string path;
   std::vector<CaseResult> cases;
 };
-
-void runaway_hook(lua_State* L, lua_Debug*) {
-  lua_sethook(L, &runaway_hook, LUA_MASKCOUNT, 1);  // pcall cannot swallow it
-  luaL_where(L, 0);  // in a hook, level 0 is the Lua function being run
-  lua_pushfstring(L, "instruction limit exceeded (%d): the test's own code is stuck in a loop",
-                  kTestInstructionLimit);
-  lua_concat(L, 2);
-  lua_error(L);
-}
 
 // print(...) in a test file: one TAP comment line ("# a\tb"), so the stream stays valid.
 int tap_print(lua_State* L) {
@@ -74,11 +65,14 @@ int tap_print(lua_State* L) {
   return 0;
 }
 
-// Calls the function under `nargs` arguments on top of the stack; "" or the error text.
-std::string protected_call(lua_State* L, int nargs) {
-  lua_sethook(L, &runaway_hook, LUA_MASKCOUNT, kTestInstructionLimit);
+// Calls the function under `nargs` arguments on top of the stack, within the test code's
+// instruction limit; "" or the error text.
+std::string protected_call(lua::LuaVm& vm, int nargs) {
+  lua_State* L = vm.state();
+  vm.start_slice(L);
   const int status = lua_pcall(L, nargs, 0, 0);
-  lua_sethook(L, nullptr, 0, 0);
+  vm.end_slice(L);
+  if (status == LUA_OK && vm.slice_over()) return vm.options().instruction_limit_message;
   if (status == LUA_OK) return {};
   std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
                                                        : "(error object is not a string)";
@@ -191,6 +185,10 @@ class Runner {
     FileResult result{path, {}};
     lua::VmOptions vo;
     vo.name = path;
+    vo.instruction_limit = kTestInstructionLimit;
+    vo.instruction_limit_message = "instruction limit exceeded (" +
+                                   std::to_string(kTestInstructionLimit) +
+                                   "): the test's own code is stuck in a loop";
     const std::string dir = fs::path(path).parent_path().string();
     vo.require_paths = {dir.empty() ? "." : dir, RFQ_SCRIPTS_DIR "/lib"};
     lua::LuaVm vm(io_, clock_, vo);
@@ -207,7 +205,7 @@ class Runner {
       report(result, {"(loading the file)", false, error});
       return result;
     }
-    if (std::string e = protected_call(L, 0); !e.empty()) {
+    if (std::string e = protected_call(vm, 0); !e.empty()) {
       report(result, {"(running the file's main chunk)", false, e});
       return result;
     }
@@ -247,7 +245,7 @@ class Runner {
         lua::push_test_world(L, world);
         lua_pushvalue(L, -1);
         const int s_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-        std::string e2 = protected_call(L, 1);
+        std::string e2 = protected_call(vm, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, s_ref);
         lua::retire_test_world(L, -1);
         lua_pop(L, 1);

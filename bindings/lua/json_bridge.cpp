@@ -10,6 +10,12 @@ extern "C" {
 namespace rfq::lua {
 
 void push_json(lua_State* L, const boost::json::value& v) {
+  // A container holds its table, a key and a value on the stack per level. Values that come
+  // from Lua are at most 33 levels deep (to_json), far below what the stack can grow to.
+  if (!lua_checkstack(L, 3)) {
+    lua_pushnil(L);
+    return;
+  }
   switch (v.kind()) {
     case boost::json::kind::null: lua_pushnil(L); break;
     case boost::json::kind::bool_: lua_pushboolean(L, v.get_bool()); break;

@@ -2,8 +2,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <algorithm>
-#include <limits>
 
 #include "bindings/lua/lua_vm.hpp"
 
@@ -134,32 +132,20 @@ void LuaTask::fail(const char* message) {
 
 void LuaTask::start(int nargs) { resume(nargs); }
 
-namespace {
-
-void instruction_hook(lua_State* L, lua_Debug*) {
-  // From now on every instruction fails, so a pcall around the loop cannot carry on with it.
-  lua_sethook(L, &instruction_hook, LUA_MASKCOUNT, 1);
-  luaL_where(L, 0);  // in a hook, level 0 is the Lua function being run
-  lua_pushfstring(L, "instruction limit exceeded (%I per resume): runaway code stopped",
-                  static_cast<lua_Integer>(LuaVm::from(L).options().instruction_limit));
-  lua_concat(L, 2);
-  lua_error(L);
-}
-
-}  // namespace
-
 void LuaTask::resume(int nargs) {
   auto keep = shared_from_this();  // finish() may drop the VM's reference
   state_ = TaskState::Running;
   operation_ = nullptr;
   int nres = 0;
-  const std::uint64_t limit = vm_.options().instruction_limit;
-  if (limit != 0) {
-    lua_sethook(co_, &instruction_hook, LUA_MASKCOUNT,
-                static_cast<int>(std::min<std::uint64_t>(limit, std::numeric_limits<int>::max())));
-  }
+  vm_.start_slice(co_);
   const int status = lua_resume(co_, nullptr, nargs, &nres);
-  if (limit != 0) lua_sethook(co_, nullptr, 0, 0);
+  vm_.end_slice(co_);
+  if (status != LUA_ERRRUN && vm_.slice_over()) {
+    // The limit struck in a coroutine and the task got to its end or a wait before its next
+    // instruction: it still ends with the limit's error.
+    lua_pop(co_, nres);
+    return fail(vm_.options().instruction_limit_message.c_str());
+  }
   if (status == LUA_YIELD) {
     lua_pop(co_, nres);  // yielded values are never used
     if (operation_ == nullptr) return fail(vm_.options().bad_yield_message.c_str());

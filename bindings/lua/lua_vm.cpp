@@ -1,5 +1,6 @@
 #include "bindings/lua/lua_vm.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -143,6 +144,53 @@ LuaVm::LuaVm(boost::asio::io_context& io, Clock& clock, VmOptions options)
   // collects them in small young collections instead of long incremental cycles.
   lua_gc(L_, LUA_GCGEN, 0, 0);
   open_sandbox();
+  if (options_.instruction_limit != 0) {
+    hook_every_ = static_cast<int>(std::min<std::uint64_t>(options_.instruction_limit, 1000));
+    if (options_.instruction_limit_message.empty()) {
+      options_.instruction_limit_message = "instruction limit exceeded (" +
+                                           std::to_string(options_.instruction_limit) +
+                                           " per resume): runaway code stopped";
+    }
+  }
+}
+
+void LuaVm::start_slice(lua_State* thread) {
+  if (hook_every_ == 0) return;
+  slice_used_ = 0;
+  slice_over_ = false;
+  slice_thread_ = thread;
+  lua_sethook(thread, &instruction_hook, LUA_MASKCOUNT, hook_every_);
+}
+
+void LuaVm::end_slice(lua_State* thread) {
+  if (hook_every_ != 0) lua_sethook(thread, nullptr, 0, 0);
+  slice_thread_ = nullptr;
+}
+
+// Coroutines created while a slice runs inherit the hook, so their instructions count too.
+void LuaVm::instruction_hook(lua_State* L, lua_Debug*) {
+  LuaVm& vm = from(L);
+  if (!vm.slice_over_ && lua_gethookcount(L) != vm.hook_every_) {
+    // A coroutine left raising by an earlier slice's runaway, resumed in a new slice.
+    lua_sethook(L, &instruction_hook, LUA_MASKCOUNT, vm.hook_every_);
+    return;
+  }
+  if (!vm.slice_over_) {
+    vm.slice_used_ += static_cast<std::uint64_t>(vm.hook_every_);
+    if (vm.slice_used_ < vm.options_.instruction_limit) return;
+    vm.slice_over_ = true;
+  }
+  // From now on every instruction of this thread, and of the slice's own thread when this is
+  // a coroutine, fails: a pcall or a coroutine's resumer that caught the error gets no further
+  // than its next instruction.
+  lua_sethook(L, &instruction_hook, LUA_MASKCOUNT, 1);
+  if (vm.slice_thread_ != nullptr && vm.slice_thread_ != L) {
+    lua_sethook(vm.slice_thread_, &instruction_hook, LUA_MASKCOUNT, 1);
+  }
+  luaL_where(L, 0);  // in a hook, level 0 is the Lua function being run
+  lua_pushstring(L, vm.options_.instruction_limit_message.c_str());
+  lua_concat(L, 2);
+  lua_error(L);
 }
 
 LuaVm::~LuaVm() {

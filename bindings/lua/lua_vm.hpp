@@ -16,6 +16,7 @@
 #include "engine/core/clock.hpp"
 
 struct lua_State;
+struct lua_Debug;
 
 namespace boost::asio {
 class io_context;
@@ -29,11 +30,13 @@ struct VmOptions {
   std::string name = "policy";            // policy name, used in logs and errors
   std::vector<std::string> require_paths;  // folders require() searches ("?.lua" appended)
   std::size_t memory_limit = 256u << 20;   // bytes; 0 = unlimited
-  // Lua instructions one resume of a task may run before it is ended with "instruction limit
-  // exceeded"; 0 = no limit. The count hook it needs costs every instruction, so it is set
-  // only where a runaway must be stopped deterministically (rfqd test); pcall cannot swallow
-  // the error (the hook fires again on the next instruction).
+  // Lua instructions one slice (a task's resume, see start_slice) may run before it is ended
+  // with instruction_limit_message; 0 = no limit. The count hook it needs costs time on every
+  // instruction, so it is set only where a runaway must be stopped deterministically (rfqd
+  // test, rfqd check).
   std::uint64_t instruction_limit = 0;
+  // Default: "instruction limit exceeded (N per resume): runaway code stopped".
+  std::string instruction_limit_message;
   // Error that ends a task which yields without an API call having parked it.
   std::string bad_yield_message =
       "attempt to yield from a task outside a yielding API call (coroutine.yield at task level "
@@ -79,6 +82,16 @@ class LuaVm {
   // Returns nullptr (arguments popped) when the thread cannot be created (memory).
   std::shared_ptr<LuaTask> spawn_from(lua_State* from, int nargs, std::string task_name);
 
+  // Instruction accounting of one slice of work (a task's resume, a test case): the code run
+  // on `thread` and on every coroutine it runs counts toward one instruction_limit, checked
+  // every 1000 instructions. Past it, the running thread raises the limit's message and keeps
+  // raising on each instruction, so neither pcall nor a coroutine boundary can swallow it.
+  // No-op when the limit is 0.
+  void start_slice(lua_State* thread);
+  void end_slice(lua_State* thread);
+  // The current slice ran past its limit (its code may have caught the error and finished).
+  bool slice_over() const { return slice_over_; }
+
   // Pops the value on top of the main stack and makes require(name) return it.
   void provide_module(const char* name);
 
@@ -118,6 +131,7 @@ class LuaVm {
   friend class LuaTask;
   struct Timer;
   static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
+  static void instruction_hook(lua_State* L, lua_Debug* ar);
   void open_sandbox();
   void arm(std::uint64_t id);
   void fire(std::uint64_t id);
@@ -136,6 +150,10 @@ class LuaVm {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   int tostring_ref_ = 0;
   int host_depth_ = 0;
+  int hook_every_ = 0;           // instructions between two hook calls
+  std::uint64_t slice_used_ = 0;  // instructions of the current slice (in hook_every_ steps)
+  bool slice_over_ = false;
+  lua_State* slice_thread_ = nullptr;  // the thread start_slice() was given
   std::uint64_t next_task_id_ = 1;
   std::uint64_t next_timer_id_ = 1;
   ErrorSink error_sink_;

@@ -95,8 +95,6 @@ struct RfqEvent {
   const std::string* previous;
 };
 
-// Pushes the handler's arguments under lua_pcall: running out of memory fails this event, not
-// the process.
 int push_rfq_event(lua_State* L) {
   const auto* ev = static_cast<const RfqEvent*>(lua_touserdata(L, 1));
   push_rfq(L, *ev->rfq);
@@ -111,28 +109,8 @@ int push_rfq_event(lua_State* L) {
 }  // namespace
 
 void PolicyHost::dispatch_rfq(const Rfq& rfq, const std::string& previous) {
-  lua_State* L = vm_->state();
-  // A handler may cancel itself or others from its task; tasks start later, so a copy of the
-  // list as it is now is what this event goes to.
-  std::vector<std::pair<int, std::string>> targets;
-  for (const auto& h : handlers_) {
-    if (h.event == "rfq") targets.emplace_back(h.fn_ref, h.name);
-  }
   RfqEvent ev{&rfq, &previous};
-  for (const auto& [ref, name] : targets) {
-    if (!lua_checkstack(L, 4)) return vm_->report_error(name, "event dropped: no stack space");
-    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-    lua_pushcfunction(L, &push_rfq_event);
-    lua_pushlightuserdata(L, &ev);
-    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
-      const char* msg = lua_tostring(L, -1);
-      std::string text = std::string("event dropped: ") + (msg ? msg : "error building arguments");
-      lua_pop(L, 2);  // the error and the handler
-      vm_->report_error(name, text);
-      continue;
-    }
-    vm_->spawn(2, name);
-  }
+  dispatch("rfq", &push_rfq_event, &ev, 2);
 }
 
 namespace {
@@ -150,29 +128,39 @@ int push_published(lua_State* L) {
 }  // namespace
 
 std::size_t PolicyHost::publish(std::string_view event, const boost::json::value& value) {
+  if (event == "rfq") return 0;  // RFQ events come from the book only
+  PublishedEvent ev{&value};
+  return dispatch(event, &push_published, &ev, 1);
+}
+
+std::size_t PolicyHost::dispatch(std::string_view event, lua_CFunction push, void* args,
+                                 int nargs) {
   lua_State* L = vm_->state();
+  // A handler may cancel itself or others from its task; tasks start later, so a copy of the
+  // list as it is now is what this event goes to.
   std::vector<std::pair<int, std::string>> targets;
   for (const auto& h : handlers_) {
     if (h.event == event) targets.emplace_back(h.fn_ref, h.name);
   }
-  PublishedEvent ev{&value};
   std::size_t started = 0;
   for (const auto& [ref, name] : targets) {
-    if (!lua_checkstack(L, 4)) {
+    if (!lua_checkstack(L, nargs + 3)) {
       vm_->report_error(name, "event dropped: no stack space");
       break;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-    lua_pushcfunction(L, &push_published);
-    lua_pushlightuserdata(L, &ev);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_pushcfunction(L, push);
+    lua_pushlightuserdata(L, args);
+    // Arguments are built under lua_pcall: running out of memory fails this event, not the
+    // process.
+    if (lua_pcall(L, 1, nargs, 0) != LUA_OK) {
       const char* msg = lua_tostring(L, -1);
       std::string text = std::string("event dropped: ") + (msg ? msg : "error building arguments");
-      lua_pop(L, 2);
+      lua_pop(L, 2);  // the error and the handler
       vm_->report_error(name, text);
       continue;
     }
-    if (vm_->spawn(1, name)) ++started;
+    if (vm_->spawn(nargs, name)) ++started;
   }
   return started;
 }

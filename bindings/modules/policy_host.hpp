@@ -75,7 +75,8 @@ class PolicyHost {
 
   // Delivers a host-published value (plain data: objects, arrays, strings, numbers, booleans)
   // to every handler of `event`, each in its own task; the value is copied into the policy's
-  // state. Returns the handlers it started.
+  // state. Returns the handlers it started; "rfq" handlers never get a published value (RFQ
+  // events come from the book only): 0.
   std::size_t publish(std::string_view event, const boost::json::value& value);
 
  private:
@@ -86,6 +87,9 @@ class PolicyHost {
     std::string name;
   };
   void dispatch_rfq(const Rfq& rfq, const std::string& previous);
+  // Starts one task per handler of `event`; push(L) gets `args` as its light userdata and
+  // pushes the nargs arguments. Returns the tasks started.
+  std::size_t dispatch(std::string_view event, int (*push)(lua_State*), void* args, int nargs);
 
   bool compiled_ = false;
   std::vector<Handler> handlers_;

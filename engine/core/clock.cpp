@@ -57,13 +57,15 @@ struct VirtualClock::Impl {
   // (deadline, sequence) keeps timers due at the same instant in scheduling order.
   std::map<std::pair<Nanos, std::uint64_t>, Entry> timers;
   std::size_t settle_limit = 0;
+  std::size_t settled = 0;  // handlers run at this instant of this poll()/advance() call
 
   std::size_t drain() {
     io.restart();
     if (settle_limit == 0) return io.poll();
     std::size_t n = 0;
     while (io.poll_one() != 0) {
-      if (++n > settle_limit) {
+      ++n;
+      if (++settled > settle_limit) {
         throw NotSettled("more than " + std::to_string(settle_limit) +
                          " handlers ran without time moving (something keeps re-posting "
                          "work, e.g. a task spawning tasks forever)");
@@ -100,15 +102,20 @@ TimerHandle VirtualClock::schedule(Nanos delay, std::function<void()> fn) {
   return TimerHandle(std::move(state));
 }
 
-std::size_t VirtualClock::poll() { return impl_->drain(); }
+std::size_t VirtualClock::poll() {
+  impl_->settled = 0;
+  return impl_->drain();
+}
 
 std::size_t VirtualClock::advance(Nanos d) {
   Nanos target = impl_->elapsed + d;
+  impl_->settled = 0;
   std::size_t n = impl_->drain();
   for (;;) {
     impl_->prune();
     if (impl_->timers.empty() || impl_->timers.begin()->first.first > target) break;
     auto node = impl_->timers.extract(impl_->timers.begin());
+    if (node.key().first != impl_->elapsed) impl_->settled = 0;  // time moved
     impl_->elapsed = node.key().first;
     auto entry = std::move(node.mapped());
     boost::asio::post(impl_->io, [entry = std::move(entry)] {
@@ -119,6 +126,7 @@ std::size_t VirtualClock::advance(Nanos d) {
     });
     n += impl_->drain();
   }
+  if (target != impl_->elapsed) impl_->settled = 0;
   impl_->elapsed = target;
   n += impl_->drain();
   return n;

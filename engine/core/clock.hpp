@@ -105,8 +105,8 @@ class VirtualClock final : public Clock {
   // Time of the next live timer, if any.
   bool next_deadline(SteadyTime& out) const;
 
-  // Thrown by poll() and advance() when more than `handlers` run at one instant (0, the
-  // default: no limit). The loop is then left mid-way: the owner should tear the world down.
+  // Thrown by poll() and advance() when more than `handlers` run at one virtual instant within
+  // one call (timers due at that instant included; 0, the default: no limit). The loop is then left mid-way: the owner should tear the world down.
   struct NotSettled : std::runtime_error {
     using std::runtime_error::runtime_error;
   };

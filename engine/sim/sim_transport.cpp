@@ -15,11 +15,12 @@ using boost::system::error_code;
 
 struct SimTransport::Impl : std::enable_shared_from_this<Impl> {
   boost::asio::io_context& io;
-  OkxSim& okx;
+  Clock& clock;
+  Model model;
   bool closed = false;
   std::vector<TimerHandle> held;  // delayed answers and their deadlines
 
-  Impl(boost::asio::io_context& i, OkxSim& o) : io(i), okx(o) {}
+  Impl(boost::asio::io_context& i, Clock& c, Model m) : io(i), clock(c), model(std::move(m)) {}
 
   void complete(Handler handler, error_code ec, net::HttpResponse res) {
     boost::asio::post(io, [h = std::move(handler), ec, res = std::move(res)]() mutable {
@@ -29,11 +30,10 @@ struct SimTransport::Impl : std::enable_shared_from_this<Impl> {
 
   void serve(net::HttpRequest req, Millis timeout, Handler handler) {
     if (closed) return complete(std::move(handler), make_error_code(Errc::disconnected), {});
-    Clock& clock = okx.clock();
     SimHttpRequest sreq{req.method, req.target, req.body, req.headers};
     net::HttpResponse res;
     res.dispatched = res.write_started = clock.steady_now();
-    SimHttpReply reply = okx.handle(sreq);
+    SimHttpReply reply = model(sreq);
     if (reply.drop) return complete(std::move(handler), make_error_code(Errc::disconnected), {});
     res.status = reply.status;
     res.body = std::move(reply.body);
@@ -46,7 +46,6 @@ struct SimTransport::Impl : std::enable_shared_from_this<Impl> {
 
   // A delayed answer races the request's deadline; whichever fires first completes it.
   void hold(net::HttpResponse res, Millis delay, Millis timeout, Handler handler) {
-    Clock& clock = okx.clock();
     struct Pending {
       Handler handler;
       net::HttpResponse answer;
@@ -59,7 +58,7 @@ struct SimTransport::Impl : std::enable_shared_from_this<Impl> {
       if (!self || pending->done) return;
       pending->done = true;
       if (self->closed) ec = make_error_code(Errc::disconnected);
-      pending->answer.completed = self->okx.clock().steady_now();
+      pending->answer.completed = self->clock.steady_now();
       self->complete(std::move(pending->handler), ec,
                      ec ? net::HttpResponse{} : std::move(pending->answer));
     };
@@ -72,7 +71,10 @@ struct SimTransport::Impl : std::enable_shared_from_this<Impl> {
 };
 
 SimTransport::SimTransport(boost::asio::io_context& io, OkxSim& okx)
-    : impl_(std::make_shared<Impl>(io, okx)) {}
+    : SimTransport(io, okx.clock(), [&okx](const SimHttpRequest& r) { return okx.handle(r); }) {}
+
+SimTransport::SimTransport(boost::asio::io_context& io, Clock& clock, Model model)
+    : impl_(std::make_shared<Impl>(io, clock, std::move(model))) {}
 
 SimTransport::~SimTransport() { close(); }
 

@@ -62,6 +62,9 @@ SimWorld::SimWorld(SimWorldOptions options)
   d.ws = origin("ws://deribit.sim/ws/api/v2");
   d.credentials = {dopt.client_id, auth::Secret(dopt.client_secret)};
   d.ws_factory = SimWsLink::factory(io_, deribit_ws_route(*deribit_));
+  d.http = origin("http://deribit.sim");
+  d.http_transport = std::make_shared<SimTransport>(
+      io_, clock_, [sim = deribit_.get()](const SimHttpRequest& r) { return sim->handle_http(r); });
   d.seed = options.seed;
   engine_->add_venue(
       std::make_unique<deribit::DeribitVenue>(io_, clock_, engine_->book(), std::move(d)));

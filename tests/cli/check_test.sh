@@ -9,15 +9,7 @@ src=$2
 fixtures="$src/tests/cli/fixtures/check"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-count=0
-pass() { count=$((count + 1)); echo "ok $count - $1"; }
-fail() {
-  count=$((count + 1))
-  echo "not ok $count - $1"
-  echo "$2" | sed 's/^/    /'
-  failures=$((failures + 1))
-}
+source "$src/tests/cli/tap.sh"  # pass, fail, finish (expect is redefined below)
 
 # run_check ARGS...: runs `rfqd check ARGS` in the fixtures folder (so findings name the
 # fixtures by their short names); sets $out, $err and $rc.
@@ -150,5 +142,4 @@ else
   fail "no script is a usage error (exit 2)" "exit $rc; stderr: $err"
 fi
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+finish

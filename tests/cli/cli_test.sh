@@ -13,33 +13,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-failures=0
-count=0
-pass() { count=$((count + 1)); echo "ok $count - $1"; }
-fail() {
-  count=$((count + 1))
-  echo "not ok $count - $1"
-  echo "$2" | sed 's/^/    /'
-  failures=$((failures + 1))
-}
-
-# expect NAME EXIT_CODE PATTERN -- CMD...   (PATTERN is an extended regex over stdout+stderr)
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    fail "$name" "exit $rc, expected $code; output:
-$out"
-  elif ! grep -Ezq -- "$pattern" <<<"$out"; then  # -z: the pattern may span lines
-    fail "$name" "output lacks /$pattern/:
-$out"
-  else
-    pass "$name"
-  fi
-}
+source "$src/tests/cli/tap.sh"
 
 cd "$tmp"
 mkdir -p policies
@@ -248,5 +222,4 @@ rc=$?
 sim_pid=""
 [ "$rc" -eq 0 ] && pass "rfqd sim exits 0 on SIGTERM" || fail "rfqd sim exits 0 on SIGTERM" "exit $rc"
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+finish

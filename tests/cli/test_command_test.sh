@@ -9,34 +9,7 @@ src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$src" || exit 2
-failures=0
-count=0
-pass() { count=$((count + 1)); echo "ok $count - $1"; }
-fail() {
-  count=$((count + 1))
-  echo "not ok $count - $1"
-  echo "$2" | sed 's/^/    /'
-  failures=$((failures + 1))
-}
-
-# expect NAME EXIT_CODE PATTERN -- CMD...   (PATTERN is an extended regex over stdout+stderr,
-# read as one string: '.' also matches a newline)
-expect() {
-  local name=$1 code=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    fail "$name" "exit $rc, expected $code; output:
-$out"
-  elif ! grep -Ezq -- "$pattern" <<<"$out"; then
-    fail "$name" "output lacks /$pattern/:
-$out"
-  else
-    pass "$name"
-  fi
-}
+source "$src/tests/cli/tap.sh"
 
 expect "the whole suite passes in one run" 0 '# [0-9]+ cases, [0-9]+ passed, 0 failed' \
   -- "$rfqd" test tests/lua
@@ -80,5 +53,4 @@ expect "a test file that does not compile fails, naming file and line" 1 \
   'not ok 1 - [^ ]*syntax_test.lua: \(loading the file\).  ---.  message: \|-.    [^ ]*syntax_test.lua:[0-9]+: [^.]*expected' \
   -- "$rfqd" test "$tmp/syntax_test.lua"
 
-echo "1..$count"
-[ "$failures" -eq 0 ]
+finish

@@ -5,13 +5,8 @@ local H = require "helpers"
 
 -- Runs one rfq.cancel_all call (`args` is Lua source of its argument list) and returns
 -- summary, err, code.
-local calls = 0
 local function cancel_all(s, args, ms)
-  calls = calls + 1
-  local tag = "all" .. calls
-  H.run(s, "emit('" .. tag .. "', rfq.cancel_all(" .. (args or "") .. "))")
-  s:advance(ms or 100)
-  return H.one(s, tag)
+  return select(2, H.call(s, "rfq.cancel_all(" .. (args or "") .. ")", ms or 100))
 end
 
 local function sorted_keys(tbl)

@@ -7,15 +7,8 @@ local NOT_SHOWN =
   "cancel accepted (sCode 0), but the rfqs channel did not show it canceled before the deadline"
 
 -- Runs one call (Lua source) and returns the ms it took followed by what it returned.
-local calls = 0
 local function timed(s, call, ms)
-  calls = calls + 1
-  local tag = "call" .. calls
-  H.run(s, "local started = rfq.now()\n" ..
-           "local r = table.pack(" .. call .. ")\n" ..
-           "emit('" .. tag .. "', rfq.now() - started, table.unpack(r, 1, r.n))")
-  s:advance(ms or 2000)
-  return H.one(s, tag)
+  return H.call(s, call, ms or 2000)
 end
 
 local function okx_cancel(id, extra)

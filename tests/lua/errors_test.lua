@@ -6,15 +6,8 @@ local H = require "helpers"
 
 -- Runs `call` (Lua source of one rfq.* call) in a fresh policy, lets `ms` of virtual time pass
 -- and returns what the call returned, plus the virtual ms it took.
-local calls = 0
 local function outcome(s, call, ms)
-  calls = calls + 1
-  local tag = "out" .. calls
-  H.run(s, "local started = rfq.now()\n" ..
-           "local r = table.pack(" .. call .. ")\n" ..
-           "emit('" .. tag .. "', rfq.now() - started, table.unpack(r, 1, r.n))")
-  s:advance(ms or 100)
-  local took, res, err, code, venue_code = H.one(s, tag)
+  local took, res, err, code, venue_code = H.call(s, call, ms or 100)
   return res, err, code, venue_code, took
 end
 
@@ -271,10 +264,29 @@ t.case("deribit: a WebSocket closed under the cancel gives DISCONNECTED", functi
   t.eq(s:rfq(d).state, "active")
 end)
 
-t.case("deribit: while the WebSocket is down (no HTTP fallback) a cancel is DISCONNECTED",
+t.case("deribit: while the WebSocket is down a cancel goes over the signed HTTP fallback",
        function(s)
   local d = s:add_rfq{ venue = "deribit", expires_in_ms = 60000 }
   s:fault{ venue = "deribit", kind = "ws_close", endpoint = "private/cancel_block_rfq" }
+  H.run(s, ([[
+    emit("first", rfq.cancel{ venue = "deribit", id = %s })
+    emit("second", rfq.cancel{ venue = "deribit", id = %s })
+  ]]):format(d.id, d.id))
+  s:advance(10)
+  t.eq({ select(2, H.one(s, "first")) }, { "connection lost", "DISCONNECTED" })
+  t.eq(H.one(s, "second").state, "canceled")
+  t.eq(s:rfq(d).state, "canceled")
+  local http = s:requests{ venue = "deribit", transport = "http" }
+  t.eq(#http, 1)
+  t.eq({ http[1].endpoint, http[1].auth, http[1].status, http[1].code },
+       { "private/cancel_block_rfq", "deri-hmac-sha256", 200, 0 })
+end)
+
+t.case("deribit: with both the WebSocket down and HTTP dropped a cancel is DISCONNECTED",
+       function(s)
+  local d = s:add_rfq{ venue = "deribit", expires_in_ms = 60000 }
+  s:fault{ venue = "deribit", kind = "ws_close", endpoint = "private/cancel_block_rfq" }
+  s:fault{ venue = "deribit", kind = "drop", endpoint = "private/cancel_block_rfq" }
   H.run(s, ([[
     emit("first", rfq.cancel{ venue = "deribit", id = %s })
     emit("second", rfq.cancel{ venue = "deribit", id = %s })
@@ -282,8 +294,8 @@ t.case("deribit: while the WebSocket is down (no HTTP fallback) a cancel is DISC
     emit("later", rfq.cancel{ venue = "deribit", id = %s })
   ]]):format(d.id, d.id, d.id))
   s:advance(2000)
-  t.eq({ H.one(s, "second") }, { nil, "connection lost", "DISCONNECTED" })
-  t.eq(#s:requests{ endpoint = "private/cancel_block_rfq" }, 2, "the second was never sent")
+  t.eq({ select(2, H.one(s, "second")) }, { "connection lost", "DISCONNECTED" })
+  t.eq(s:requests{ venue = "deribit", transport = "http" }[1].fault, "drop")
   t.eq(H.one(s, "later").state, "canceled", "after the reconnect")
 end)
 

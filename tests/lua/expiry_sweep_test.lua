@@ -263,17 +263,18 @@ t.case("a failed batch request is logged and retried on the next tick", function
   t.eq(#H.script_lines(s, "^canceled okx RFQ " .. a.id), 1)
 end)
 
-t.case("a lost Deribit connection is logged, and the RFQ canceled after the reconnect",
+t.case("a lost Deribit connection is logged, and the RFQ canceled on the next tick over HTTP",
        function(s)
   local d = s:add_rfq{ venue = "deribit", expires_in_ms = 6000 }
   s:load_policy(POLICY)
-  -- The cancel's own message closes the WebSocket; the next tick finds it still down.
+  -- The cancel's own message closes the WebSocket; the next tick finds it still down and
+  -- cancels through the signed HTTP fallback.
   s:fault{ venue = "deribit", kind = "ws_close", endpoint = "private/cancel_block_rfq" }
   s:advance(2000)
   t.eq(s:rfq(d).state, "canceled")
   t.eq(H.script_lines(s, nil, "warning"), {
     "cancel deribit RFQ " .. d.id .. " failed: DISCONNECTED (connection lost)",
-    "cancel_batch on deribit (1 RFQs) failed: DISCONNECTED (connection lost)",
   })
-  t.eq(#H.script_lines(s, "^canceled deribit RFQ " .. d.id .. ", 4%.5 s before expiry$"), 1)
+  t.eq(#H.script_lines(s, "^canceled deribit RFQ " .. d.id .. ", 4%.8 s before expiry$"), 1)
+  t.eq(#s:requests{ venue = "deribit", transport = "http", endpoint = "private/cancel_block_rfq" }, 1)
 end)

@@ -80,6 +80,20 @@ function H.one(s, tag)
   return table.unpack(all[1], 1, all[1].n)
 end
 
+-- Runs one call (Lua source of an expression, e.g. "rfq.cancel{...}") in a fresh policy, lets
+-- `ms` of virtual time pass and returns the virtual ms the call took followed by what it
+-- returned.
+local calls = 0
+function H.call(s, call, ms)
+  calls = calls + 1
+  local tag = "call" .. calls
+  H.run(s, "local started = rfq.now()\n" ..
+           "local r = table.pack(" .. call .. ")\n" ..
+           "emit('" .. tag .. "', rfq.now() - started, table.unpack(r, 1, r.n))")
+  s:advance(ms)
+  return H.one(s, tag)
+end
+
 -- Script log messages (prefix stripped) that match `pattern`, optionally of one level.
 function H.script_lines(s, pattern, level)
   local out = {}

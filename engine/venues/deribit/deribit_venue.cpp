@@ -57,7 +57,7 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
   Book& book;
   DeribitVenueOptions options;
   std::unique_ptr<net::WsConnection> ws;
-  std::unique_ptr<net::HttpClient> http;
+  std::shared_ptr<net::HttpTransport> http;
   CreditPool pool;
   Stage stage = Stage::connecting;
   VenueStatus status = VenueStatus::starting;
@@ -112,8 +112,10 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
         net::WsCallbacks{[weak] { if (auto s = weak.lock()) s->on_open(); },
                          [weak](std::string_view t) { if (auto s = weak.lock()) s->on_text(t); },
                          [weak](const error_code& ec) { if (auto s = weak.lock()) s->on_close(ec); }});
-    if (options.http) {
-      http = std::make_unique<net::HttpClient>(io, *options.http,
+    if (options.http && options.http_transport) {
+      http = options.http_transport;
+    } else if (options.http) {
+      http = std::make_shared<net::HttpClient>(io, *options.http,
                                                net::HttpClientOptions{1, options.ca_file});
     }
     ws->start();

@@ -18,6 +18,7 @@
 
 #include "engine/auth/deribit_signer.hpp"
 #include "engine/core/clock.hpp"
+#include "engine/net/http_transport.hpp"
 #include "engine/net/url.hpp"
 #include "engine/net/ws_connection.hpp"
 #include "engine/venues/venue.hpp"
@@ -47,6 +48,8 @@ struct DeribitVenueOptions {
   Millis start_timeout{10000};
   Millis book_refresh{30000};  // repeated snapshot (costs credits); 0: only after each connect
   net::WsFactory ws_factory;   // none: a WsClient over sockets (see net/ws_connection.hpp)
+  // Replaces the fallback's socket client (http must still be set): the in-process simulator.
+  std::shared_ptr<net::HttpTransport> http_transport;
   std::uint64_t seed = 0;      // auth nonces; 0: from std::random_device
 };
 

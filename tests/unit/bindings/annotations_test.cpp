@@ -239,6 +239,25 @@ Names minus(const Names& a, const Names& b) {
   return out;
 }
 
+// The names `expected` (registered) and `found` (annotated or documented in `where`) must be
+// the same set; the failure lists the difference both ways.
+void check_same_names(const Names& expected, const Names& found, const std::string& where) {
+  const Names missing = minus(expected, found);
+  const Names stale = minus(found, expected);
+  INFO("registered but missing from " << where << ": " << list(missing));
+  INFO("in " << where << " but not registered: " << list(stale));
+  CHECK(missing.empty());
+  CHECK(stale.empty());
+}
+
+// A LuaLS meta file must at least compile as Lua.
+void check_compiles(const std::string& path) {
+  std::unique_ptr<lua_State, decltype(&lua_close)> L(luaL_newstate(), &lua_close);
+  const int status = luaL_loadfilex(L.get(), path.c_str(), "t");
+  INFO((status == LUA_OK ? std::string() : std::string(lua_tostring(L.get(), -1))));
+  CHECK(status == LUA_OK);
+}
+
 }  // namespace
 
 TEST_CASE("rfq annotations: every registered function is annotated and every annotation is "
@@ -252,20 +271,12 @@ TEST_CASE("rfq annotations: every registered function is annotated and every ann
   REQUIRE(registered.count("rfq.subscription:cancel") == 1);
   REQUIRE(registered.count("rfq.task:wait") == 1);
 
-  const Names annotated = annotated_functions(read_file(kTypesFile));
-  const Names missing = minus(registered, annotated);
-  const Names stale = minus(annotated, registered);
-  INFO("registered but not annotated in scripts/types/rfq.lua: " << list(missing));
-  INFO("annotated in scripts/types/rfq.lua but not registered: " << list(stale));
-  CHECK(missing.empty());
-  CHECK(stale.empty());
+  check_same_names(registered, annotated_functions(read_file(kTypesFile)),
+                   "scripts/types/rfq.lua");
 }
 
 TEST_CASE("rfq annotations: the meta file is valid Lua", "[lua][docs]") {
-  std::unique_ptr<lua_State, decltype(&lua_close)> L(luaL_newstate(), &lua_close);
-  const int status = luaL_loadfilex(L.get(), kTypesFile.c_str(), "t");
-  INFO((status == LUA_OK ? std::string() : std::string(lua_tostring(L.get(), -1))));
-  CHECK(status == LUA_OK);
+  check_compiles(kTypesFile);
 }
 
 TEST_CASE("rfq docs: docs/lua-api.md has an entry heading for every registered function and "
@@ -274,13 +285,8 @@ TEST_CASE("rfq docs: docs/lua-api.md has an entry heading for every registered f
   Host h;
   Names expected;
   for (const auto& n : registered_functions(h)) expected.insert(doc_name(n));
-  const Names documented = documented_functions(read_file(kDocsFile));
-  const Names missing = minus(expected, documented);
-  const Names stale = minus(documented, expected);
-  INFO("registered but without a '### name' entry in docs/lua-api.md: " << list(missing));
-  INFO("'### name' entries in docs/lua-api.md for unregistered functions: " << list(stale));
-  CHECK(missing.empty());
-  CHECK(stale.empty());
+  check_same_names(expected, documented_functions(read_file(kDocsFile)),
+                   "the '### name' entries of docs/lua-api.md");
 }
 
 TEST_CASE("rfq.test annotations: every t.* function and s:* method is annotated and every "
@@ -293,21 +299,13 @@ TEST_CASE("rfq.test annotations: every t.* function and s:* method is annotated 
   REQUIRE(registered.count("s:add_rfq") == 1);
   REQUIRE(registered.count("s:advance") == 1);
 
-  const Names annotated = annotated_test_functions(read_file(kTestTypesFile));
-  const Names missing = minus(registered, annotated);
-  const Names stale = minus(annotated, registered);
-  INFO("registered but not annotated in scripts/types/rfq_test.lua: " << list(missing));
-  INFO("annotated in scripts/types/rfq_test.lua but not registered: " << list(stale));
-  CHECK(missing.empty());
-  CHECK(stale.empty());
+  check_same_names(registered, annotated_test_functions(read_file(kTestTypesFile)),
+                   "scripts/types/rfq_test.lua");
 }
 
 TEST_CASE("rfq.test annotations: the meta file is valid Lua and names the module",
           "[lua][docs]") {
-  std::unique_ptr<lua_State, decltype(&lua_close)> L(luaL_newstate(), &lua_close);
-  const int status = luaL_loadfilex(L.get(), kTestTypesFile.c_str(), "t");
-  INFO((status == LUA_OK ? std::string() : std::string(lua_tostring(L.get(), -1))));
-  CHECK(status == LUA_OK);
+  check_compiles(kTestTypesFile);
   // LuaLS resolves require "rfq.test" to this file through the name on its ---@meta line.
   const std::string source = read_file(kTestTypesFile);
   CHECK(source.rfind("---@meta rfq.test\n", 0) == 0);
@@ -318,11 +316,6 @@ TEST_CASE("rfq.test annotations: docs/lua-api.md has an entry heading for every 
           "[lua][docs]") {
   TestVm v;
   const Names registered = registered_test_functions(v);
-  const Names documented = documented_test_functions(read_file(kDocsFile));
-  const Names missing = minus(registered, documented);
-  const Names stale = minus(documented, registered);
-  INFO("registered but without a '### name' entry in docs/lua-api.md: " << list(missing));
-  INFO("'### name' entries in docs/lua-api.md for unregistered functions: " << list(stale));
-  CHECK(missing.empty());
-  CHECK(stale.empty());
+  check_same_names(registered, documented_test_functions(read_file(kDocsFile)),
+                   "the '### name' entries of docs/lua-api.md");
 }
