@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -87,12 +88,16 @@ std::unique_ptr<net::WsConnection> make_no_ws(const net::WsClientOptions&, net::
 
 // What `rfqd run` builds, minus the network: an engine on a virtual clock with every venue the
 // API knows registered (so rfq.budget("deribit") answers), none of them ever started.
+// Handlers the main chunk may cause at its one instant (e.g. a task spawning tasks forever).
+constexpr std::size_t kSettleLimit = 1'000'000;
+
 struct StubWorld {
   asio::io_context io;
   VirtualClock clock{io, kStartMs};
   Engine engine{io, clock};
 
   StubWorld() {
+    clock.set_settle_limit(kSettleLimit);
     okx::OkxVenueOptions o;
     o.transport = std::make_shared<NoHttp>(io);
     o.ws_factory = &make_no_ws;
@@ -208,7 +213,10 @@ Finding locate(std::string message, const std::string& path) {
     while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
     if (end == colon + 1 || message.compare(end, 2, ": ") != 0) continue;
     if (!names_script(std::string_view(message).substr(0, colon), path)) continue;
-    return {std::stoi(message.substr(colon + 1, end - colon - 1)), message.substr(end + 2)};
+    int line = 0;
+    const auto [p, ec] = std::from_chars(message.data() + colon + 1, message.data() + end, line);
+    if (ec != std::errc() || p != message.data() + end) continue;  // not a line number we keep
+    return {line, message.substr(end + 2)};
   }
   return {0, message};
 }
@@ -373,7 +381,12 @@ Findings check_script(const std::string& path, const std::string& source) {
     return findings;  // the scan of text that does not compile would only add noise
   }
   host.start();
-  world.clock.poll();  // no time passes: a main chunk waiting in rfq.sleep stays there
+  try {
+    world.clock.poll();  // no time passes: a main chunk waiting in rfq.sleep stays there
+  } catch (const VirtualClock::NotSettled& e) {
+    findings.insert({0, std::string("runtime error: the main chunk did not settle: ") + e.what()});
+    return findings;
+  }
   auto main = host.main_task();
   if (!main) {
     findings.insert({0, "runtime error: the main chunk could not start"});

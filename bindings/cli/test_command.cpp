@@ -1,7 +1,7 @@
 #include "bindings/cli/test_command.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -43,7 +43,7 @@ struct FileResult {
 };
 
 // print(...) in a test file: one TAP comment line ("# a\tb"), so the stream stays valid.
-int tap_print(lua_State* L) {
+int l_print(lua_State* L) {
   auto* out = static_cast<std::ostream*>(lua_touserdata(L, lua_upvalueindex(1)));
   const int n = lua_gettop(L);
   luaL_Buffer b;
@@ -74,8 +74,8 @@ std::string protected_call(lua::LuaVm& vm, int nargs) {
   vm.end_slice(L);
   if (status == LUA_OK && vm.slice_over()) return vm.options().instruction_limit_message;
   if (status == LUA_OK) return {};
-  std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                       : "(error object is not a string)";
+  std::string message =
+      lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(error object is not a string)";
   lua_pop(L, 1);
   return message;
 }
@@ -126,10 +126,18 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
           out += ' ';
@@ -197,8 +205,14 @@ class Runner {
     lua_State* L = vm.state();
     // print() writes TAP comment lines, so a test's output never breaks the stream.
     lua_pushlightuserdata(L, &out_);
-    lua_pushcclosure(L, &tap_print, 1);
+    lua_pushcclosure(L, &l_print, 1);
     lua_setglobal(L, "print");
+    // The stock math.randomseed, kept before any test code can replace or remove it.
+    lua_getglobal(L, "math");
+    lua_getfield(L, -1, "randomseed");
+    randomseed_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    seed_math_random(L);
 
     std::string error;
     if (!vm.load_file(path, error)) {
@@ -215,7 +229,8 @@ class Runner {
     }
     registry.running = true;
     for (const auto& c : registry.cases) {
-      if (!options_.filter.empty() && (path + ": " + c.name).find(options_.filter) == std::string::npos) {
+      if (!options_.filter.empty() &&
+          (path + ": " + c.name).find(options_.filter) == std::string::npos) {
         continue;
       }
       report(result, run_case(vm, c, dir));
@@ -253,8 +268,7 @@ class Runner {
         if (!e2.empty()) {
           r = {c.name, false, e2};
         } else if (!world.unread_errors().empty()) {
-          std::string m = c.where +
-                          ": policy task errors the case did not take with s:errors():";
+          std::string m = c.where + ": policy task errors the case did not take with s:errors():";
           const auto& errors = world.unread_errors();
           for (std::size_t i = 0; i < errors.size() && i < kErrorsShown; ++i) m += "\n" + errors[i];
           if (errors.size() > kErrorsShown) {
@@ -269,23 +283,19 @@ class Runner {
     return r;
   }
 
-  // math.random in the test's own code repeats with --seed, like everything else.
+  // math.random in the test's own code repeats with --seed (before the main chunk and before
+  // each case), like everything else.
   void seed_math_random(lua_State* L) {
-    lua_getglobal(L, "math");
-    if (lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
-      lua_pushinteger(L, static_cast<lua_Integer>(options_.seed));
-      if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
-    } else {
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, randomseed_ref_);
+    lua_pushinteger(L, static_cast<lua_Integer>(options_.seed));
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
   }
 
   void report(FileResult& file, CaseResult r) {
     ++count_;
     if (!r.ok) ++failed_;
-    out_ << (r.ok ? "ok " : "not ok ") << count_ << " - " << tap_description(file.path + ": " + r.name)
-         << "\n";
+    out_ << (r.ok ? "ok " : "not ok ") << count_ << " - "
+         << tap_description(file.path + ": " + r.name) << "\n";
     if (!r.ok) tap_failure(out_, r.message);
     file.cases.push_back(std::move(r));
   }
@@ -296,6 +306,7 @@ class Runner {
   VirtualClock clock_{io_, 0};
   std::size_t count_ = 0;
   std::size_t failed_ = 0;
+  int randomseed_ref_ = LUA_NOREF;  // in the current file's VM
 };
 
 }  // namespace

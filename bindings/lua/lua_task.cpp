@@ -17,7 +17,6 @@ namespace {
 struct Describe {
   lua_State* co;
   const char* prefix;  // replaces the error object's text when set
-  int tostring_ref;
 };
 
 // Pushes the traceback of d->co headed by its error text. Protected.
@@ -30,11 +29,10 @@ int describe(lua_State* L) {
   if (!lua_checkstack(d->co, 1)) return luaL_error(L, "no stack space");
   lua_pushvalue(d->co, -1);
   lua_xmove(d->co, L, 1);
-  if (lua_type(L, -1) != LUA_TSTRING) {
-    // The tostring the sandbox started with (a script may have replaced the global).
-    lua_rawgeti(L, LUA_REGISTRYINDEX, d->tostring_ref);
-    lua_insert(L, -2);
-    lua_call(L, 1, 1);
+  if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER) {
+    // No __tostring: script code run here would be outside any instruction limit.
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+    lua_replace(L, -2);
   }
   const char* msg = lua_tostring(L, -1);
   luaL_traceback(L, d->co, msg != nullptr ? msg : "(error object is not a string)", 0);
@@ -44,7 +42,7 @@ int describe(lua_State* L) {
 std::string describe_failure(LuaVm& vm, lua_State* co, const char* prefix) {
   lua_State* M = vm.state();
   const int base = lua_gettop(M);
-  Describe d{co, prefix, vm.tostring_ref()};
+  Describe d{co, prefix};
   std::string out;
   lua_pushcfunction(M, &describe);
   lua_pushlightuserdata(M, &d);

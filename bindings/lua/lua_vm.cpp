@@ -43,6 +43,13 @@ coroutine.close = function(co)
   if is_task(co) then error("coroutine.close: cannot close a policy task", 2) end
   return close(co)
 end
+local rawsetmetatable, rawget_, type_ = setmetatable, rawget, type
+setmetatable = function(t, mt)
+  if type_(mt) == "table" and rawget_(mt, "__gc") ~= nil then
+    error("setmetatable: __gc is not allowed (finalizers run outside the instruction limit)", 2)
+  end
+  return rawsetmetatable(t, mt)
+end
 )lua";
 
 // __rfq_is_task(co): true when co is the thread of a LuaTask.
@@ -257,8 +264,6 @@ void LuaVm::open_sandbox() {
   lua_setfield(L_, LUA_REGISTRYINDEX, kLoadedKey);
   lua_pushcfunction(L_, &trampoline<l_require>);
   lua_setglobal(L_, "require");
-  lua_getglobal(L_, "tostring");
-  tostring_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
   lua_pushcfunction(L_, &l_is_task);
   lua_setglobal(L_, "__rfq_is_task");
   if (luaL_dostring(L_, kPrelude) != LUA_OK) {

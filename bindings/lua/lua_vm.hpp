@@ -115,8 +115,6 @@ class LuaVm {
   std::uint64_t skipped_ticks() const { return skipped_ticks_; }
   // Set false when the VM closes; tasks that outlive it (held by a late completion) check it.
   std::shared_ptr<const bool> alive() const { return alive_; }
-  // Registry reference of the sandbox's original tostring (scripts may replace the global).
-  int tostring_ref() const { return tostring_ref_; }
 
   // While C++ code of a Lua-callable function runs, the memory cap is not enforced: an
   // allocation failure there would longjmp over live C++ objects. The trampoline checks the
@@ -148,7 +146,6 @@ class LuaVm {
   std::uint64_t errors_ = 0;
   std::uint64_t skipped_ticks_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  int tostring_ref_ = 0;
   int host_depth_ = 0;
   int hook_every_ = 0;           // instructions between two hook calls
   std::uint64_t slice_used_ = 0;  // instructions of the current slice (in hook_every_ steps)

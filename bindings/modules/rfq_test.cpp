@@ -3,9 +3,10 @@
 
 #include "bindings/modules/rfq_test.hpp"
 
-#include <boost/json/object.hpp>
 #include <algorithm>
+#include <boost/json/object.hpp>
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
@@ -35,6 +36,7 @@ namespace json = boost::json;
 
 constexpr const char* kWorldMeta = "rfq.test.world";
 constexpr std::int64_t kMaxAdvanceMs = 30LL * 24 * 3600 * 1000;
+constexpr std::int64_t kMaxExpiresInMs = 30LL * 24 * 3600 * 1000;
 constexpr const char* kDefaultSpread = "BTC-USDT_BTC-USDT-SWAP";
 
 // The assertions are Lua: error(msg, 2) puts the caller's file:line in front, and values are
@@ -173,12 +175,16 @@ TestWorld& world_of(lua_State* L, const char* fn) {
     throw LuaMisuse(std::string(fn) + ": bad self (the case's world expected: call it with ':')");
   }
   if (ref->world == nullptr) throw LuaMisuse(std::string(fn) + ": this world's case has ended");
+  if (ref->world->unsettled()) {
+    throw LuaMisuse(std::string(fn) + ": this world did not settle earlier; the case cannot go on");
+  }
   return *ref->world;
 }
 
 std::string required_string(lua_State* L, int idx, const char* key, const char* fn) {
   auto v = opt_string_field(L, idx, key, fn);
-  if (!v) throw LuaMisuse(std::string(fn) + ": bad argument '" + key + "' (string expected, got nil)");
+  if (!v)
+    throw LuaMisuse(std::string(fn) + ": bad argument '" + key + "' (string expected, got nil)");
   return *v;
 }
 
@@ -186,7 +192,9 @@ std::string required_string(lua_State* L, int idx, const char* key, const char* 
 std::pair<std::string, std::string> rfq_key(lua_State* L, int idx, const char* fn) {
   check_table(L, idx, fn, "rfq");
   std::string venue = required_string(L, idx, "venue", fn);
-  lua_getfield(L, idx, "id");
+  idx = lua_absindex(L, idx);
+  lua_pushstring(L, "id");
+  lua_rawget(L, idx);  // raw: no metamethod may run (and raise) inside this body
   std::string id;
   if (lua_type(L, -1) == LUA_TSTRING) {
     id = lua_tostring(L, -1);
@@ -202,14 +210,16 @@ std::pair<std::string, std::string> rfq_key(lua_State* L, int idx, const char* f
 }
 
 void unknown_venue(const char* fn, const std::string& venue) {
-  throw LuaMisuse(std::string(fn) + ": bad argument 'venue' (okx, okx_spread or deribit expected, got '" +
-                  venue + "')");
+  throw LuaMisuse(std::string(fn) +
+                  ": bad argument 'venue' (okx, okx_spread or deribit expected, got '" + venue +
+                  "')");
 }
 
 // A spread order in the RFQ shape: state live -> active, the spread in sprd_id.
 void push_spread_order(lua_State* L, const sim::SimSpreadOrder& o) {
-  Rfq r{"okx_spread", o.ord_id, "", o.state == "live" ? "active" : o.state, o.state, "",
-        o.c_time_ms, 0, {}, true};
+  Rfq r{"okx_spread", o.ord_id, "",          o.state == "live" ? "active" : o.state,
+        o.state,      "",       o.c_time_ms, 0,
+        {},           true};
   push_rfq(L, r);
   set_field(L, "sprd_id", o.sprd_id);
 }
@@ -219,6 +229,7 @@ void settle(TestWorld& w, const char* fn) {
   try {
     w.sim().poll();
   } catch (const VirtualClock::NotSettled& e) {
+    w.mark_unsettled();
     throw LuaMisuse(std::string(fn) + ": the world did not settle: " + e.what());
   }
 }
@@ -233,7 +244,9 @@ void push_handle(lua_State* L, const std::string& venue, const std::string& id) 
 template <typename Leg, typename Make>
 std::vector<Leg> read_legs(lua_State* L, int idx, const char* fn, Make make) {
   std::vector<Leg> legs;
-  if (lua_getfield(L, idx, "legs") == LUA_TNIL) {
+  idx = lua_absindex(L, idx);
+  lua_pushstring(L, "legs");
+  if (lua_rawget(L, idx) == LUA_TNIL) {
     lua_pop(L, 1);
     return legs;
   }
@@ -258,8 +271,9 @@ std::vector<Leg> read_legs(lua_State* L, int idx, const char* fn, Make make) {
 
 std::optional<std::int64_t> expires_in(lua_State* L, const char* fn) {
   auto ms = opt_integer_field(L, 2, "expires_in_ms", fn);
-  if (ms && *ms <= 0) {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'expires_in_ms' (positive integer expected)");
+  if (ms && (*ms <= 0 || *ms > kMaxExpiresInMs)) {
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'expires_in_ms' (integer from 1 to 30 days in ms expected)");
   }
   return ms;
 }
@@ -267,11 +281,22 @@ std::optional<std::int64_t> expires_in(lua_State* L, const char* fn) {
 std::string leg_side(lua_State* L, int idx) {
   std::string side = opt_string_field(L, idx, "side", "s:add_rfq legs").value_or("buy");
   if (side != "buy" && side != "sell") {
-    throw LuaMisuse("s:add_rfq: bad argument 'legs[].side' ('buy' or 'sell' expected, got '" + side + "')");
+    throw LuaMisuse("s:add_rfq: bad argument 'legs[].side' ('buy' or 'sell' expected, got '" +
+                    side + "')");
   }
   return side;
 }
 
+int leg_ratio(lua_State* L, int idx) {
+  const std::int64_t ratio = opt_integer_field(L, idx, "ratio", "s:add_rfq legs").value_or(1);
+  if (ratio < 1 || ratio > 1'000'000) {
+    throw LuaMisuse("s:add_rfq: bad argument 'legs[].ratio' (integer from 1 to 1000000 expected)");
+  }
+  return static_cast<int>(ratio);
+}
+
+// h = s:add_rfq{ venue = "okx"|"deribit"|"okx_spread", ... } -- an RFQ (or spread order) on
+// the simulated venue; its creation reaches the engine's book before this returns
 CallResult l_add_rfq(lua_State* L) {
   constexpr const char* fn = "s:add_rfq";
   TestWorld& w = world_of(L, fn);
@@ -286,30 +311,29 @@ CallResult l_add_rfq(lua_State* L) {
       r.tag = opt_string_field(L, 2, "label", fn).value_or("");
       r.expires_in_ms = expires_in(L, fn);
       r.legs = read_legs<sim::SimLeg>(L, 2, fn, [](lua_State* S, int i) {
-        return sim::SimLeg{required_string(S, i, "instrument", "s:add_rfq legs"),
-                           leg_side(S, i),
+        return sim::SimLeg{required_string(S, i, "instrument", "s:add_rfq legs"), leg_side(S, i),
                            opt_string_field(S, i, "size", "s:add_rfq legs").value_or("25")};
       });
       if (r.legs.empty()) r.legs.push_back({"BTC-USD-261225-100000-C", "buy", "25"});
       id = w.sim().okx().add_rfq(std::move(r));
     } else if (venue == "deribit") {
-      check_known_fields(L, 2, fn, {"venue", "expires_in_ms", "label", "legs", "amount", "currency"});
+      check_known_fields(L, 2, fn,
+                         {"venue", "expires_in_ms", "label", "legs", "amount", "currency"});
       sim::NewBlockRfq r;
       r.label = opt_string_field(L, 2, "label", fn).value_or("");
       r.expires_in_ms = expires_in(L, fn);
       if (auto c = opt_string_field(L, 2, "currency", fn)) r.currency = *c;
       if (auto a = opt_integer_field(L, 2, "amount", fn)) r.amount = static_cast<double>(*a);
       r.legs = read_legs<sim::DeribitLeg>(L, 2, fn, [](lua_State* S, int i) {
-        return sim::DeribitLeg{
-            required_string(S, i, "instrument", "s:add_rfq legs"),
-            leg_side(S, i),
-            static_cast<int>(opt_integer_field(S, i, "ratio", "s:add_rfq legs").value_or(1))};
+        return sim::DeribitLeg{required_string(S, i, "instrument", "s:add_rfq legs"),
+                               leg_side(S, i), leg_ratio(S, i)};
       });
       if (r.legs.empty()) r.legs.push_back({"BTC-PERPETUAL", "buy", 1});
       id = std::to_string(w.sim().deribit().add_rfq(std::move(r)));
     } else if (venue == "okx_spread") {
       check_known_fields(L, 2, fn, {"venue", "sprd_id"});
-      id = w.sim().okx().add_spread_order(opt_string_field(L, 2, "sprd_id", fn).value_or(kDefaultSpread));
+      id = w.sim().okx().add_spread_order(
+          opt_string_field(L, 2, "sprd_id", fn).value_or(kDefaultSpread));
     } else {
       unknown_venue(fn, venue);
     }
@@ -334,6 +358,7 @@ void push_sim_rfq(lua_State* L, TestWorld& w, const std::string& venue, const st
   lua_pushnil(L);
 }
 
+// r = s:rfq(h) -- the simulator's view of one RFQ or spread order, or nil
 CallResult l_rfq(lua_State* L) {
   constexpr const char* fn = "s:rfq";
   TestWorld& w = world_of(L, fn);
@@ -342,6 +367,7 @@ CallResult l_rfq(lua_State* L) {
   return CallResult::values(1);
 }
 
+// list = s:rfqs{ venue = V, state = S } -- every RFQ and spread order the simulators hold
 CallResult l_rfqs(lua_State* L) {
   constexpr const char* fn = "s:rfqs";
   TestWorld& w = world_of(L, fn);
@@ -391,6 +417,7 @@ json::value params_arg(lua_State* L, int idx, const char* fn) {
   return params;
 }
 
+// s:load_policy(path[, params]) -- a policy as rfqd run loads it; raises when it fails to load
 CallResult l_load_policy(lua_State* L) {
   constexpr const char* fn = "s:load_policy";
   TestWorld& w = world_of(L, fn);
@@ -401,14 +428,16 @@ CallResult l_load_policy(lua_State* L) {
     resolved = (fs::path(w.options().test_dir) / path).string();
   }
   if (!fs::exists(resolved)) {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'path' (no file '" + path + "'" +
-                    (w.options().test_dir.empty() ? "" : ", also looked in " + w.options().test_dir) + ")");
+    throw LuaMisuse(
+        std::string(fn) + ": bad argument 'path' (no file '" + path + "'" +
+        (w.options().test_dir.empty() ? "" : ", also looked in " + w.options().test_dir) + ")");
   }
   std::string error = w.load_policy(resolved, nullptr, params);
   if (!error.empty()) throw LuaMisuse(std::string(fn) + ": " + error);
   return CallResult::values(0);
 }
 
+// s:run_policy_source(source[, params]) -- the same from Lua source text
 CallResult l_run_policy_source(lua_State* L) {
   constexpr const char* fn = "s:run_policy_source";
   TestWorld& w = world_of(L, fn);
@@ -419,27 +448,32 @@ CallResult l_run_policy_source(lua_State* L) {
   return CallResult::values(0);
 }
 
+// s:advance(ms) -- virtual time moves, running everything due on the way
 CallResult l_advance(lua_State* L) {
   constexpr const char* fn = "s:advance";
   TestWorld& w = world_of(L, fn);
   const std::int64_t ms = check_integer(L, 2, fn, "ms");
   if (ms < 0 || ms > kMaxAdvanceMs) {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'ms' (integer from 0 to 30 days in ms expected)");
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'ms' (integer from 0 to 30 days in ms expected)");
   }
   try {
     w.sim().advance(Millis(ms));
   } catch (const VirtualClock::NotSettled& e) {
+    w.mark_unsettled();
     throw LuaMisuse(std::string(fn) + ": the world did not settle: " + e.what());
   }
   return CallResult::values(0);
 }
 
+// ms = s:now() -- virtual Unix ms
 CallResult l_now(lua_State* L) {
   TestWorld& w = world_of(L, "s:now");
   lua_pushinteger(L, w.sim().now_ms());
   return CallResult::values(1);
 }
 
+// ok = s:fill(h[, {}]) -- active -> filled on the simulated venue
 CallResult l_fill(lua_State* L) {
   constexpr const char* fn = "s:fill";
   TestWorld& w = world_of(L, fn);
@@ -455,7 +489,8 @@ CallResult l_fill(lua_State* L) {
     std::int64_t n = 0;
     filled = deribit::parse_rfq_id(id, n) && w.sim().deribit().fill(n);
   } else if (venue == "okx_spread") {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'rfq' (spread orders are not filled by the simulator)");
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'rfq' (spread orders are not filled by the simulator)");
   } else {
     unknown_venue(fn, venue);
   }
@@ -464,55 +499,70 @@ CallResult l_fill(lua_State* L) {
   return CallResult::values(1);
 }
 
+// s:fault{ venue, kind, endpoint, count, delay_ms, code, message } -- queues a simulator fault
 CallResult l_fault(lua_State* L) {
   constexpr const char* fn = "s:fault";
   TestWorld& w = world_of(L, fn);
   check_table(L, 2, fn, "fault");
-  check_known_fields(L, 2, fn, {"venue", "kind", "count", "endpoint", "delay_ms", "code", "message"});
+  check_known_fields(L, 2, fn,
+                     {"venue", "kind", "count", "endpoint", "delay_ms", "code", "message"});
   const std::string venue = required_string(L, 2, "venue", fn);
   const std::string kind_name = required_string(L, 2, "kind", fn);
   const auto kind = sim::fault_kind_from(kind_name);
   if (!kind) {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'kind' (delay, unavailable, drop, ws_close, auth or reject expected, got '" +
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'kind' (delay, unavailable, drop, ws_close, auth or reject "
+                    "expected, got '" +
                     kind_name + "')");
   }
   const std::int64_t count = opt_integer_field(L, 2, "count", fn).value_or(1);
   const std::int64_t delay_ms = opt_integer_field(L, 2, "delay_ms", fn).value_or(0);
   std::string endpoint = opt_string_field(L, 2, "endpoint", fn).value_or("");
-  const std::string message = opt_string_field(L, 2, "message", fn).value_or("rejected by the simulator");
+  const std::string message =
+      opt_string_field(L, 2, "message", fn).value_or("rejected by the simulator");
   // reject's code: a string on OKX ("51008"), an integer on Deribit (10009).
   std::string code;
-  lua_getfield(L, 2, "code");
+  lua_pushstring(L, "code");
+  lua_rawget(L, 2);
   if (lua_type(L, -1) == LUA_TSTRING || lua_isinteger(L, -1)) {
     code = lua_tostring(L, -1);
   } else if (!lua_isnil(L, -1)) {
     std::string got(type_name(L, -1));
     lua_pop(L, 1);
-    throw LuaMisuse(std::string(fn) + ": bad argument 'code' (string or integer expected, got " + got + ")");
+    throw LuaMisuse(std::string(fn) + ": bad argument 'code' (string or integer expected, got " +
+                    got + ")");
   }
   lua_pop(L, 1);
   if (*kind == sim::FaultKind::reject && code.empty()) {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'code' (a reject fault needs the venue code to answer)");
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'code' (a reject fault needs the venue code to answer)");
   }
   if (*kind != sim::FaultKind::reject && !code.empty()) {
     throw LuaMisuse(std::string(fn) + ": bad argument 'code' (only a reject fault takes a code)");
   }
+  if (delay_ms != 0 && *kind != sim::FaultKind::delay) {
+    throw LuaMisuse(std::string(fn) + ": bad argument 'delay_ms' (only a delay fault takes one)");
+  }
   if (count < 1 || count > 1'000'000) {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'count' (integer from 1 to 1000000 expected)");
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'count' (integer from 1 to 1000000 expected)");
   }
   try {
     if (venue == "okx" || venue == "okx_spread") {
       // okx_spread lives on OKX's business WebSocket: ws_close is the one fault of its traffic.
       if (venue == "okx_spread" && *kind != sim::FaultKind::ws_close) {
-        throw LuaMisuse(std::string(fn) + ": bad argument 'kind' (okx_spread takes only ws_close: its "
+        throw LuaMisuse(std::string(fn) +
+                        ": bad argument 'kind' (okx_spread takes only ws_close: its "
                         "requests are messages on the business WebSocket)");
       }
       w.sim().okx().inject({endpoint, *kind, delay_ms, static_cast<int>(count), code, message});
     } else if (venue == "deribit") {
       std::int64_t n = 0;
       const auto [end, ec] = std::from_chars(code.data(), code.data() + code.size(), n);
-      if (!code.empty() && (ec != std::errc() || end != code.data() + code.size())) {
-        throw LuaMisuse(std::string(fn) + ": bad argument 'code' (Deribit codes are integers)");
+      if (!code.empty() && (ec != std::errc() || end != code.data() + code.size() ||
+                            n < INT32_MIN || n > INT32_MAX)) {
+        throw LuaMisuse(std::string(fn) +
+                        ": bad argument 'code' (Deribit codes are 32-bit integers)");
       }
       w.sim().deribit().inject({endpoint, *kind, delay_ms, static_cast<int>(count), n, message});
     } else {
@@ -524,12 +574,14 @@ CallResult l_fault(lua_State* L) {
   return CallResult::values(0);
 }
 
+// n = s:publish("exposure", value) -- a host-published value to every policy's handlers
 CallResult l_publish(lua_State* L) {
   constexpr const char* fn = "s:publish";
   TestWorld& w = world_of(L, fn);
   const std::string event = check_string(L, 2, fn, "event");
   if (event != "exposure") {
-    throw LuaMisuse(std::string(fn) + ": bad argument 'event' ('exposure' expected, got '" + event + "')");
+    throw LuaMisuse(std::string(fn) + ": bad argument 'event' ('exposure' expected, got '" + event +
+                    "')");
   }
   if (lua_isnone(L, 3)) {
     throw LuaMisuse(std::string(fn) + ": bad argument 'value' (plain data expected, got no value)");
@@ -561,6 +613,7 @@ bool matches(const json::object& entry, const json::object& filter) {
   return true;
 }
 
+// list = s:requests{ field = value, ... } -- the simulators' journal, filtered
 CallResult l_requests(lua_State* L) {
   constexpr const char* fn = "s:requests";
   TestWorld& w = world_of(L, fn);
@@ -573,7 +626,8 @@ CallResult l_requests(lua_State* L) {
       throw LuaMisuse(std::string(fn) + ": bad argument 'filter' (" + error + ")");
     }
     if (v.is_array() && !v.as_array().empty()) {
-      throw LuaMisuse(std::string(fn) + ": bad argument 'filter' (table with string keys expected)");
+      throw LuaMisuse(std::string(fn) +
+                      ": bad argument 'filter' (table with string keys expected)");
     }
     if (v.is_object()) filter = v.as_object();
   }
@@ -589,6 +643,7 @@ CallResult l_requests(lua_State* L) {
   return CallResult::values(1);
 }
 
+// list = s:logs() -- every log record of the case: { logger, level, message }
 CallResult l_logs(lua_State* L) {
   TestWorld& w = world_of(L, "s:logs");
   const auto& records = w.capture().records();
@@ -604,6 +659,7 @@ CallResult l_logs(lua_State* L) {
   return CallResult::values(1);
 }
 
+// list = s:errors() -- the policies' task errors not taken yet (taking them clears them)
 CallResult l_errors(lua_State* L) {
   TestWorld& w = world_of(L, "s:errors");
   const auto errors = w.take_errors();
@@ -616,6 +672,7 @@ CallResult l_errors(lua_State* L) {
   return CallResult::values(1);
 }
 
+// n = s:random(m, n) -- from the world's seeded generator
 CallResult l_random(lua_State* L) {
   constexpr const char* fn = "s:random";
   TestWorld& w = world_of(L, fn);
@@ -623,7 +680,7 @@ CallResult l_random(lua_State* L) {
   const std::int64_t hi = check_integer(L, 3, fn, "n");
   if (hi < lo) throw LuaMisuse(std::string(fn) + ": bad argument 'n' (n >= m expected)");
   // Not std::uniform_int_distribution: its algorithm differs between standard libraries.
-  const auto span = static_cast<std::uint64_t>(hi - lo) + 1;
+  const auto span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo) + 1;
   const std::uint64_t draw = span == 0 ? w.sim().rng()() : w.sim().rng()() % span;
   lua_pushinteger(L, static_cast<lua_Integer>(static_cast<std::uint64_t>(lo) + draw));
   return CallResult::values(1);
@@ -667,8 +724,8 @@ std::string TestWorld::load_policy(const std::string& script, const std::string*
     errors_.push_back("[" + name + "] " + task + ": " + message);
   });
   std::string error;
-  const bool compiled = source != nullptr ? host->load_source(*source, "=" + name, error)
-                                          : host->load(error);
+  const bool compiled =
+      source != nullptr ? host->load_source(*source, "=" + name, error) : host->load(error);
   if (!compiled) return error;
   host->start();
   PolicyHost& p = *host;
@@ -676,6 +733,7 @@ std::string TestWorld::load_policy(const std::string& script, const std::string*
   try {
     world_->poll();
   } catch (const VirtualClock::NotSettled& e) {
+    unsettled_ = true;
     return std::string("the world did not settle: ") + e.what();
   }
   auto main = p.main_task();

@@ -72,6 +72,10 @@ class TestWorld {
   std::vector<std::string> take_errors();
   const std::vector<std::string>& unread_errors() const { return errors_; }
 
+  // Set once the world did not settle (the loop stopped half-way): later s:* calls raise.
+  void mark_unsettled() { unsettled_ = true; }
+  bool unsettled() const { return unsettled_; }
+
  private:
   TestWorldOptions options_;
   log::Capture capture_;
@@ -79,6 +83,7 @@ class TestWorld {
   std::vector<std::unique_ptr<PolicyHost>> policies_;
   std::vector<std::string> errors_;
   std::size_t next_source_ = 1;
+  bool unsettled_ = false;
 };
 
 // Makes require "rfq.test" return the module in `vm`; t.case fills `registry`.

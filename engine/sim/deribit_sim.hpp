@@ -243,7 +243,7 @@ struct DeribitFault {
   std::int64_t delay_ms = 0;  // delay only, 0..600000
   int count = 1;              // >= 1
   std::int64_t code = 0;      // reject only: the error code answered (non-zero)
-  std::string message;        // reject only
+  std::string message{};      // reject only
 };
 
 // Called with the RFQ as it is after a state change (creation included).

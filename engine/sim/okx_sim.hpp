@@ -156,8 +156,8 @@ struct OkxFault {
   FaultKind kind = FaultKind::unavailable;
   std::int64_t delay_ms = 0;  // delay only, 0..600000
   int count = 1;              // >= 1
-  std::string code;           // reject only: the venue code answered (not "0")
-  std::string message;        // reject only
+  std::string code{};         // reject only: the venue code answered (not "0")
+  std::string message{};      // reject only
 };
 
 struct NewRfq {

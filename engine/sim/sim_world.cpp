@@ -2,8 +2,8 @@
 
 #include "engine/engine.hpp"
 #include "engine/sim/deribit_sim.hpp"
-#include "engine/sim/journal.hpp"
 #include "engine/sim/deribit_sim_detail.hpp"
+#include "engine/sim/journal.hpp"
 #include "engine/sim/okx_sim.hpp"
 #include "engine/sim/okx_sim_detail.hpp"
 #include "engine/sim/sim_transport.hpp"
@@ -65,7 +65,7 @@ SimWorld::SimWorld(SimWorldOptions options)
   d.http = origin("http://deribit.sim");
   d.http_transport = std::make_shared<SimTransport>(
       io_, clock_, [sim = deribit_.get()](const SimHttpRequest& r) { return sim->handle_http(r); });
-  d.seed = options.seed;
+  d.seed = options.seed != 0 ? options.seed : 0x9E3779B97F4A7C15ULL;  // 0 would mean random
   engine_->add_venue(
       std::make_unique<deribit::DeribitVenue>(io_, clock_, engine_->book(), std::move(d)));
 }
@@ -77,18 +77,22 @@ SimWorld::~SimWorld() {
 }
 
 std::string SimWorld::start() {
-  bool done = false;
-  boost::system::error_code result;
-  engine_->start([&done, &result](boost::system::error_code ec) {
-    done = true;
-    result = ec;
+  struct Outcome {
+    bool done = false;
+    boost::system::error_code ec;
+  };
+  // Shared: a venue may still answer after this gave up waiting.
+  auto outcome = std::make_shared<Outcome>();
+  engine_->start([outcome](boost::system::error_code ec) {
+    outcome->done = true;
+    outcome->ec = ec;
   });
-  for (Millis waited{0}; !done && waited < kStartLimit; waited += kStartStep) {
+  for (Millis waited{0}; !outcome->done && waited < kStartLimit; waited += kStartStep) {
     clock_.poll();
-    if (!done) clock_.advance(kStartStep);
+    if (!outcome->done) clock_.advance(kStartStep);
   }
-  if (!done) return "the venues did not start within 30 s of virtual time";
-  if (result) return "a venue failed to start: " + result.message();
+  if (!outcome->done) return "the venues did not start within 30 s of virtual time";
+  if (outcome->ec) return "a venue failed to start: " + outcome->ec.message();
   return {};
 }
 

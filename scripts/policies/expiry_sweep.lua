@@ -51,9 +51,12 @@ rfq.every(cfg.every_ms, function()
     by_venue[r.venue] = by_venue[r.venue] or {}
     table.insert(by_venue[r.venue], r)
   end
+  local venues = {}
+  for venue in pairs(by_venue) do venues[#venues + 1] = venue end
+  table.sort(venues)  -- the same order on every run (pairs order is not)
   local running = {}
-  for venue, list in pairs(by_venue) do
-    running[#running + 1] = rfq.spawn(sweep, venue, list)
+  for _, venue in ipairs(venues) do
+    running[#running + 1] = rfq.spawn(sweep, venue, by_venue[venue])
   end
   -- The next tick is skipped while this one waits, so an RFQ is never cancelled twice at once.
   for _, t in ipairs(running) do t:wait() end

@@ -79,6 +79,10 @@ expect "a main chunk that never ends is stopped and reported" 1 \
   "runaway.lua:4: runtime error: instruction limit exceeded (10000000 per resume): runaway code stopped
 rfqd check: 1 script(s), 1 problem(s)" -- runaway.lua
 
+expect "a main chunk that keeps the loop busy forever is stopped and reported" 1 \
+  "storm.lua: runtime error: the main chunk did not settle: more than 1000000 handlers ran without time moving (something keeps re-posting work, e.g. a task spawning tasks forever)
+rfqd check: 1 script(s), 1 problem(s)" -- storm.lua
+
 expect "a main chunk suspended in rfq.sleep is ok" 0 \
   "suspends.lua: ok
 rfqd check: 1 script(s), 0 problem(s)" -- suspends.lua

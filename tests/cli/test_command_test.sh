@@ -53,4 +53,9 @@ expect "a test file that does not compile fails, naming file and line" 1 \
   'not ok 1 - [^ ]*syntax_test.lua: \(loading the file\).  ---.  message: \|-.    [^ ]*syntax_test.lua:[0-9]+: [^.]*expected' \
   -- "$rfqd" test "$tmp/syntax_test.lua"
 
+printf 'local t = require "rfq.test"\nmath = nil\nprint("a", 1)\nt.case("x", function(s) t.eq(1, 1) end)\n' \
+  >"$tmp/nomath_test.lua"
+expect "a test file may replace globals the runner uses; print writes TAP comments" 0 \
+  '# a.1.ok 1 - [^ ]*nomath_test.lua: x' -- "$rfqd" test "$tmp/nomath_test.lua"
+
 finish

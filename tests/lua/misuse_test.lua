@@ -266,3 +266,49 @@ t.case("require finds modules beside the policy and caches them", function(s)
   err = t.raises(function() s:run_policy_source("require '../escape'") end)
   t.match(err, "require: bad module name '%.%./escape' %(letters, digits, _ and %. only%)")
 end)
+
+t.case("a finalizer cannot be set: Lua runs __gc outside the instruction limit", function(s)
+  H.run(s, [[
+    emit("gc", pcall(setmetatable, {}, { __gc = function() while true do end end }))
+    emit("plain", getmetatable(setmetatable({}, { __index = { x = 1 } })).__index.x)
+  ]])
+  local ok, err = H.one(s, "gc")
+  t.eq(ok, false)
+  t.match(err, "setmetatable: __gc is not allowed %(finalizers run outside the instruction limit%)")
+  t.eq(H.one(s, "plain"), 1)
+end)
+
+t.case("an error object with a runaway __tostring is described by its type, not run", function(s)
+  s:run_policy_source([[
+    rfq.after(10, function()
+      error(setmetatable({}, { __tostring = function() while true do end end }))
+    end)
+  ]])
+  s:advance(20)
+  local errors = s:errors()
+  t.eq(#errors, 1)
+  t.match(errors[1], "^%[source%d+%] after%(10%) at source%d+:1: %(error object is a table value%)")
+end)
+
+t.case("a runaway inside a coroutine stops the task that caught it too", function(s)
+  H.run(s, [[
+    rfq.after(10, function()
+      local ok = pcall(coroutine.wrap(function() while true do end end))
+      emit("swallowed", ok)
+    end)
+    rfq.after(20, function() emit("other", "still running") end)
+  ]])
+  s:advance(30)
+  t.eq(#H.emitted(s, "swallowed"), 0)
+  t.eq(H.one(s, "other"), "still running")
+  H.expect_errors(s, { "instruction limit exceeded %(10000000 per resume%): runaway code stopped" })
+end)
+
+t.case("a task re-arming a zero-delay timer forever fails the world, which stays unusable",
+       function(s)
+  s:run_policy_source([[ local function again() rfq.after(0, again) end again() ]])
+  t.match(t.raises(function() s:advance(10) end),
+          "s:advance: the world did not settle: more than 1000000 handlers ran without time moving")
+  t.match(t.raises(function() s:now() end),
+          "s:now: this world did not settle earlier; the case cannot go on")
+end)

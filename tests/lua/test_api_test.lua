@@ -155,6 +155,30 @@ t.case("s:fault refuses an unknown kind, endpoint or count", function(s)
   t.eq(H.one(s, "b"), "UNKNOWN_RFQ")
 end)
 
+t.case("s:fault, s:add_rfq and s:random check their ranges", function(s)
+  t.match(t.raises(function() s:fault{ venue = "okx", kind = "drop", delay_ms = 10 } end),
+          "s:fault: bad argument 'delay_ms' %(only a delay fault takes one%)")
+  t.match(t.raises(function()
+            s:fault{ venue = "deribit", kind = "reject", code = 4294967296 }
+          end), "s:fault: bad argument 'code' %(Deribit codes are 32%-bit integers%)")
+  t.match(t.raises(function() s:add_rfq{ venue = "okx", expires_in_ms = math.maxinteger } end),
+          "s:add_rfq: bad argument 'expires_in_ms' %(integer from 1 to 30 days in ms expected%)")
+  t.match(t.raises(function()
+            s:add_rfq{ venue = "deribit", legs = { { instrument = "BTC-PERPETUAL", ratio = 0 } } }
+          end), "s:add_rfq: bad argument 'legs%[%]%.ratio'")
+  local v = s:random(math.mininteger, math.maxinteger)
+  t.eq(math.type(v), "integer")
+  t.eq(s:random(math.maxinteger, math.maxinteger), math.maxinteger)
+end)
+
+t.case("s:rfq reads fields raw: a metatable on the handle runs nothing", function(s)
+  local h = s:add_rfq{ venue = "okx" }
+  local proxy = setmetatable({ venue = "okx" }, { __index = function() error("boom") end })
+  t.match(t.raises(function() s:rfq(proxy) end),
+          "s:rfq: bad argument 'rfq.id' %(string expected, got nil%)")
+  t.eq(s:rfq(h).state, "active")
+end)
+
 t.case("s:requests filters on any journal field; venue also matches its other transport",
        function(s)
   H.run(s, [[
