@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <utility>
 
 #include "bindings/lua/lua_vm.hpp"
 
@@ -135,14 +136,14 @@ void LuaTask::resume(int nargs) {
   state_ = TaskState::Running;
   operation_ = nullptr;
   int nres = 0;
-  vm_.start_slice(co_);
+  vm_.start_slice(co_, std::exchange(first_slice_, Millis(0)));
   const int status = lua_resume(co_, nullptr, nargs, &nres);
   vm_.end_slice(co_);
   if (status != LUA_ERRRUN && vm_.slice_over()) {
     // The limit struck in a coroutine and the task got to its end or a wait before its next
     // instruction: it still ends with the limit's error.
     lua_pop(co_, nres);
-    return fail(vm_.options().instruction_limit_message.c_str());
+    return fail(vm_.runaway_message().c_str());
   }
   if (status == LUA_YIELD) {
     lua_pop(co_, nres);  // yielded values are never used

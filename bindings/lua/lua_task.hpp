@@ -94,6 +94,7 @@ class LuaTask : public std::enable_shared_from_this<LuaTask> {
   int nresults_ = 0;
   std::vector<Ticket> waiters_;
   TimerHandle wait_timer_;
+  Millis first_slice_{0};  // the watchdog budget of the first resume (LuaVm sets it), or 0
 };
 
 }  // namespace rfq::lua

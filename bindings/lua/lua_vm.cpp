@@ -1,7 +1,10 @@
 #include "bindings/lua/lua_vm.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cstdio>
@@ -11,6 +14,7 @@
 
 #include "bindings/lua/lua_task.hpp"
 #include "bindings/lua/trampoline.hpp"
+#include "bindings/lua/watchdog.hpp"
 
 extern "C" {
 #include <lauxlib.h>
@@ -34,16 +38,34 @@ load = function(chunk, name, mode, ...)
   return rawload(chunk, name, "t")
 end
 local is_task, resume, close = __rfq_is_task, coroutine.resume, coroutine.close
-__rfq_is_task = nil
+local enter, leave = __rfq_enter, __rfq_leave
+local create, pack, unpack_, type_ = coroutine.create, table.pack, table.unpack, type
+__rfq_is_task, __rfq_enter, __rfq_leave = nil, nil, nil
+-- enter/leave tell the watchdog which coroutine runs, so a runaway in it can be stopped.
+local function run(co, ...)
+  enter(co)
+  local r = pack(resume(co, ...))
+  leave(co)
+  return r
+end
 coroutine.resume = function(co, ...)
   if is_task(co) then error("coroutine.resume: cannot resume a policy task", 2) end
-  return resume(co, ...)
+  return unpack_(run(co, ...))
+end
+coroutine.wrap = function(f)
+  local co = create(f)
+  return function(...)
+    local r = run(co, ...)
+    if r[1] then return unpack_(r, 2, r.n) end
+    close(co)
+    error(r[2], type_(r[2]) == "string" and 2 or 0)
+  end
 end
 coroutine.close = function(co)
   if is_task(co) then error("coroutine.close: cannot close a policy task", 2) end
   return close(co)
 end
-local rawsetmetatable, rawget_, type_ = setmetatable, rawget, type
+local rawsetmetatable, rawget_ = setmetatable, rawget
 setmetatable = function(t, mt)
   if type_(mt) == "table" and rawget_(mt, "__gc") ~= nil then
     error("setmetatable: __gc is not allowed (finalizers run outside the instruction limit)", 2)
@@ -51,6 +73,75 @@ setmetatable = function(t, mt)
   return rawsetmetatable(t, mt)
 end
 )lua";
+
+// What the watchdog's signal handler needs, on the thread that resumes Lua: the token of the
+// resume running under the watchdog, and the Lua threads it runs (the task's own, then the
+// coroutines it resumed). Written by that thread only; the handler runs on it too.
+constexpr int kMaxRunning = 16;
+struct Running {
+  std::atomic<std::uint64_t> token{0};
+  std::atomic<int> count{0};
+  std::atomic<lua_State*> threads[kMaxRunning];
+  std::atomic<bool> fired{false};
+  std::atomic<std::int64_t> slice_ms{0};  // the running resume's budget, for the message
+};
+thread_local Running g_running;
+
+void watchdog_hook(lua_State* L, lua_Debug*) {
+  if (!g_running.fired.load()) {
+    lua_sethook(L, nullptr, 0, 0);  // left on a coroutine by an earlier resume
+    return;
+  }
+  // Stays set (count 1): a pcall that caught the error gets no further than its next
+  // instruction.
+  luaL_where(L, 0);
+  lua_pushfstring(L, "ran for more than %I ms without waiting: runaway code stopped",
+                  static_cast<lua_Integer>(g_running.slice_ms.load()));
+  lua_concat(L, 2);
+  lua_error(L);
+}
+
+void on_watchdog_signal(int, siginfo_t* info, void*) {
+  const auto token = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(info->si_value.sival_ptr));
+  if (token == 0 || g_running.token.load() != token) return;  // that resume already ended
+  g_running.fired.store(true);
+  const int n = std::min(g_running.count.load(), kMaxRunning);
+  for (int i = 0; i < n; ++i) {
+    if (lua_State* t = g_running.threads[i].load()) lua_sethook(t, &watchdog_hook, LUA_MASKCOUNT, 1);
+  }
+}
+
+void install_watchdog_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = &on_watchdog_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(watchdog_signal(), &sa, nullptr);
+  });
+}
+
+// __rfq_enter(co) / __rfq_leave(co): a coroutine starts / stops running inside the resume.
+int l_enter(lua_State* L) {
+  lua_State* co = lua_tothread(L, 1);
+  if (co == nullptr || g_running.token.load() == 0) return 0;
+  const int n = g_running.count.load();
+  if (n < kMaxRunning) {
+    g_running.threads[n].store(co);
+    g_running.count.store(n + 1);
+  }
+  if (g_running.fired.load()) lua_sethook(co, &watchdog_hook, LUA_MASKCOUNT, 1);
+  return 0;
+}
+
+int l_leave(lua_State* L) {
+  lua_State* co = lua_tothread(L, 1);
+  const int n = g_running.count.load();
+  if (co == nullptr || n <= 1 || n > kMaxRunning) return 0;
+  if (g_running.threads[n - 1].load() == co) g_running.count.store(n - 1);
+  return 0;
+}
 
 // __rfq_is_task(co): true when co is the thread of a LuaTask.
 int l_is_task(lua_State* L) {
@@ -151,6 +242,11 @@ LuaVm::LuaVm(boost::asio::io_context& io, Clock& clock, VmOptions options)
   // collects them in small young collections instead of long incremental cycles.
   lua_gc(L_, LUA_GCGEN, 0, 0);
   open_sandbox();
+  if (options_.instruction_limit == 0 && options_.watchdog_slice.count() > 0) {
+    watched_ = true;
+    install_watchdog_handler();
+    Watchdog::instance().attach();
+  }
   if (options_.instruction_limit != 0) {
     hook_every_ = static_cast<int>(std::min<std::uint64_t>(options_.instruction_limit, 1000));
     if (options_.instruction_limit_message.empty()) {
@@ -161,7 +257,21 @@ LuaVm::LuaVm(boost::asio::io_context& io, Clock& clock, VmOptions options)
   }
 }
 
-void LuaVm::start_slice(lua_State* thread) {
+void LuaVm::start_slice(lua_State* thread, Millis slice) {
+  if (hook_every_ == 0 && options_.watchdog_slice.count() > 0) {
+    slice_over_ = false;
+    g_running.token.store(0);
+    g_running.threads[0].store(thread);
+    g_running.count.store(1);
+    g_running.fired.store(false);
+    const Millis budget = slice.count() > 0 ? slice : options_.watchdog_slice;
+    g_running.slice_ms.store(budget.count());
+    runaway_message_ = "ran for more than " + std::to_string(budget.count()) +
+                       " ms without waiting: runaway code stopped";
+    watchdog_token_ = Watchdog::instance().begin(Watchdog::Clock::now() + budget);
+    g_running.token.store(watchdog_token_);
+    return;
+  }
   if (hook_every_ == 0) return;
   slice_used_ = 0;
   slice_over_ = false;
@@ -170,6 +280,17 @@ void LuaVm::start_slice(lua_State* thread) {
 }
 
 void LuaVm::end_slice(lua_State* thread) {
+  if (watchdog_token_ != 0) {
+    g_running.token.store(0);
+    g_running.count.store(0);
+    const bool fired = Watchdog::instance().end(watchdog_token_) || g_running.fired.load();
+    watchdog_token_ = 0;
+    if (fired) {
+      slice_over_ = true;
+      lua_sethook(thread, nullptr, 0, 0);
+    }
+    return;
+  }
   if (hook_every_ != 0) lua_sethook(thread, nullptr, 0, 0);
   slice_thread_ = nullptr;
 }
@@ -201,6 +322,7 @@ void LuaVm::instruction_hook(lua_State* L, lua_Debug*) {
 }
 
 LuaVm::~LuaVm() {
+  if (watched_) Watchdog::instance().detach();
   closing_ = true;
   timers_.clear();  // handles cancel; callbacks never run
   tasks_.clear();   // unreferences threads while the state is still open
@@ -266,6 +388,10 @@ void LuaVm::open_sandbox() {
   lua_setglobal(L_, "require");
   lua_pushcfunction(L_, &l_is_task);
   lua_setglobal(L_, "__rfq_is_task");
+  lua_pushcfunction(L_, &l_enter);
+  lua_setglobal(L_, "__rfq_enter");
+  lua_pushcfunction(L_, &l_leave);
+  lua_setglobal(L_, "__rfq_leave");
   if (luaL_dostring(L_, kPrelude) != LUA_OK) {
     std::string err = lua_tostring(L_, -1);
     lua_pop(L_, 1);
@@ -315,7 +441,10 @@ std::shared_ptr<LuaTask> LuaVm::spawn_from(lua_State* from, int nargs, std::stri
   }
   lua_State* co = nt.co;
   lua_xmove(from, co, nargs + 1);
-  auto task = std::make_shared<LuaTask>(*this, co, nt.ref, next_task_id_++, std::move(task_name));
+  const std::uint64_t id = next_task_id_++;
+  auto task = std::make_shared<LuaTask>(*this, co, nt.ref, id, std::move(task_name));
+  // The first task of a VM is its main chunk: its first resume has the load deadline.
+  if (id == 1 && options_.load_deadline.count() > 0) task->first_slice_ = options_.load_deadline;
   *static_cast<LuaTask**>(lua_getextraspace(co)) = task.get();
   tasks_.emplace(task.get(), task);
   std::weak_ptr<LuaTask> weak = task;

@@ -37,6 +37,14 @@ struct VmOptions {
   std::uint64_t instruction_limit = 0;
   // Default: "instruction limit exceeded (N per resume): runaway code stopped".
   std::string instruction_limit_message;
+  // Wall-clock budget of one resume under `rfqd run`: past it, the watchdog thread interrupts
+  // the resume ("ran for more than N ms without waiting: runaway code stopped"); 0 = off.
+  // Unlike instruction_limit it costs nothing until a resume overruns. Not used together with
+  // instruction_limit (which wins).
+  Millis watchdog_slice{0};
+  // The watchdog budget of the first resume of the VM's first task (a policy's main chunk, up to
+  // its first wait; compiling is not part of it): 0 = watchdog_slice.
+  Millis load_deadline{0};
   // Error that ends a task which yields without an API call having parked it.
   std::string bad_yield_message =
       "attempt to yield from a task outside a yielding API call (coroutine.yield at task level "
@@ -87,10 +95,17 @@ class LuaVm {
   // every 1000 instructions. Past it, the running thread raises the limit's message and keeps
   // raising on each instruction, so neither pcall nor a coroutine boundary can swallow it.
   // No-op when the limit is 0.
-  void start_slice(lua_State* thread);
+  // `slice`: this resume's watchdog budget instead of watchdog_slice (a main chunk's load
+  // deadline); 0 = watchdog_slice.
+  void start_slice(lua_State* thread, Millis slice = Millis(0));
   void end_slice(lua_State* thread);
-  // The current slice ran past its limit (its code may have caught the error and finished).
+  // The current slice ran past its limit or its watchdog budget (its code may have caught the
+  // error and finished).
   bool slice_over() const { return slice_over_; }
+  // What a slice past its limit or budget ends with.
+  const std::string& runaway_message() const {
+    return watched_ ? runaway_message_ : options_.instruction_limit_message;
+  }
 
   // Pops the value on top of the main stack and makes require(name) return it.
   void provide_module(const char* name);
@@ -150,6 +165,9 @@ class LuaVm {
   int hook_every_ = 0;           // instructions between two hook calls
   std::uint64_t slice_used_ = 0;  // instructions of the current slice (in hook_every_ steps)
   bool slice_over_ = false;
+  std::uint64_t watchdog_token_ = 0;  // of the resume running under the watchdog, or 0
+  bool watched_ = false;          // watchdog_slice in use
+  std::string runaway_message_;  // of the latest watched resume
   lua_State* slice_thread_ = nullptr;  // the thread start_slice() was given
   std::uint64_t next_task_id_ = 1;
   std::uint64_t next_timer_id_ = 1;

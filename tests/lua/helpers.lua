@@ -142,4 +142,34 @@ function H.expect_errors(s, patterns)
   return errors
 end
 
+-- Cancel requests of every kind the simulated venues received, in arrival order: OKX
+-- cancel-rfq, cancel-batch-rfqs and cancel-all-rfqs, okx_spread sprd-mass-cancel, Deribit
+-- cancel_block_rfq (WebSocket or HTTP). Deribit's get_block_rfqs listings are not cancels.
+local CANCEL_ENDPOINTS = {
+  ["cancel-rfq"] = true, ["cancel-batch-rfqs"] = true, ["cancel-all-rfqs"] = true,
+  ["sprd-mass-cancel"] = true, ["private/cancel_block_rfq"] = true,
+}
+function H.cancel_requests(s)
+  local out = {}
+  for _, q in ipairs(s:requests()) do
+    if CANCEL_ENDPOINTS[q.endpoint] then out[#out + 1] = q end
+  end
+  return out
+end
+
+-- The keys of a table, sorted.
+function H.sorted_keys(tbl)
+  local keys = {}
+  for k in pairs(tbl) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
+-- The state of each handle on its simulated venue, as { ["venue:id"] = state }.
+function H.states(s, handles)
+  local out = {}
+  for _, h in ipairs(handles) do out[h.venue .. ":" .. h.id] = s:rfq(h).state end
+  return out
+end
+
 return H
