@@ -248,7 +248,8 @@ Config load_config(const std::string& path) {
   json::value root = evaluate(path);
   const auto& o = c.object(root, "(top level)");
   c.known_keys(o, "",
-               {"venues", "policies", "timeout_ms", "cancel_on_exit", "ca_file", "audit_log", "sim"});
+               {"venues", "policies", "timeout_ms", "cancel_on_exit", "ca_file", "audit_log", "sim",
+                "slice_ms", "load_deadline_ms"});
   Config cfg;
   cfg.path = path;
   if (auto* venues = o.if_contains("venues")) {
@@ -268,6 +269,8 @@ Config load_config(const std::string& path) {
   if (auto* p = o.if_contains("policies")) cfg.policies = read_policies(c, *p);
   c.integer(o, "", "timeout_ms", cfg.timeout_ms, 1);
   c.boolean(o, "", "cancel_on_exit", cfg.cancel_on_exit);
+  c.integer(o, "", "slice_ms", cfg.slice_ms, 1);
+  c.integer(o, "", "load_deadline_ms", cfg.load_deadline_ms, 1);
   c.string(o, "", "ca_file", cfg.ca_file);
   c.string(o, "", "audit_log", cfg.audit_log);
   if (auto* s = o.if_contains("sim")) {

@@ -74,9 +74,13 @@ struct Config {
   std::optional<DeribitConfig> deribit;
   std::vector<PolicyConfig> policies;
   std::int64_t timeout_ms = 5000;
-  bool cancel_on_exit = false;
+  bool cancel_on_exit = false;  // cancel_all on every venue at exit (rfqd run's shutdown)
+  // The runaway watchdog: a policy resume (from its start or an rfq.* answer to its next wait)
+  // running longer is stopped; a main chunk's first resume has load_deadline_ms instead.
+  std::int64_t slice_ms = 40;
+  std::int64_t load_deadline_ms = 2000;
   std::string ca_file;
-  std::string audit_log;
+  std::string audit_log;  // JSON-lines file of every cancel request; "" = none
   SimConfig sim;
 };
 

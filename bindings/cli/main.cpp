@@ -21,8 +21,16 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--sim", run.sim, "start the embedded simulator and point every venue at it");
   run_cmd->add_option("--duration", run.duration_s, "stop cleanly after SECONDS")
       ->check(CLI::NonNegativeNumber);
+  run_cmd->add_flag("--dry-run", run.dry_run,
+                    "policies run on live data; every cancel decision is logged, counted and "
+                    "audited, none is sent (results read ok with dry_run = true)");
   run_cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
   run_cmd->add_flag("--log-json", log_json, "log one JSON object per line");
+  run_cmd->footer(
+      "Config keys of note: audit_log = \"FILE\" appends one JSON line per cancel request "
+      "(policy, script hash, venue, ids, outcome, latency); cancel_on_exit = true runs "
+      "cancel_all on every venue after SIGINT/SIGTERM or --duration, before exiting. "
+      "See docs/operations.md.");
 
   rfq::cli::TestOptions test;
   auto* test_cmd = app.add_subcommand(

@@ -10,6 +10,7 @@
 #include "bindings/cli/config.hpp"
 #include "bindings/lua/lua_task.hpp"
 #include "bindings/modules/policy_host.hpp"
+#include "engine/core/audit.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
 #include "engine/engine.hpp"
@@ -27,6 +28,10 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr Millis kDrainDeadline{2000};  // in-flight cancels get this long to finish on exit
+// cancel_on_exit: the deadline of each venue's cancel_all (pacing, round trip, deribit's
+// listing and cancels). Shutdown waits for every outcome, or this plus a margin at most.
+constexpr Millis kExitCancelDeadline{5000};
+constexpr Millis kExitCancelMargin{1000};
 
 // The simulator `--sim` starts on loopback inside the same loop.
 struct EmbeddedSim {
@@ -168,10 +173,14 @@ deribit::DeribitVenueOptions deribit_options(const Config& cfg, const EmbeddedSi
   return o;
 }
 
-void warn_unimplemented(const Config& cfg) {
-  auto log = log::get("engine");
-  if (cfg.cancel_on_exit) log->warn("cancel_on_exit is not implemented yet; ignored");
-  if (!cfg.audit_log.empty()) log->warn("audit_log is not implemented yet; ignored");
+// Opened before anything starts: a path that cannot be appended to is a config error.
+std::unique_ptr<AuditLog> open_audit(const Config& cfg) {
+  auto audit = std::make_unique<AuditLog>();
+  std::string error;
+  if (!audit->open(cfg.audit_log, error)) {
+    throw ConfigError("config " + cfg.path + ": key 'audit_log': " + error);
+  }
+  return audit;
 }
 
 void print_summary(std::ostream& out, const Engine& engine, double seconds) {
@@ -212,6 +221,13 @@ void print_summary(std::ostream& out, const Engine& engine, double seconds) {
   latency("  engine overhead  ", "engine.overhead_us",
           " (single cancels: script call -> socket, waits excluded)");
   out << "  script errors    " << m.get("lua.errors") << "\n";
+  if (engine.dry_run()) {
+    const auto cancel = m.get("rfq.dry_run.cancel");
+    const auto batch = m.get("rfq.dry_run.batch");
+    const auto all = m.get("rfq.dry_run.cancel_all");
+    out << "  dry run          " << cancel + batch + all << " decisions, none sent  (cancel "
+        << cancel << ", batch " << batch << ", cancel-all " << all << ")\n";
+  }
   out.flush();
 }
 
@@ -221,6 +237,8 @@ class Runner {
       : opts_(opts), cfg_(std::move(cfg)), clock_(io_), engine_(io_, clock_), signals_(io_) {}
 
   int run() {
+    if (!cfg_.audit_log.empty()) engine_.set_audit(open_audit(cfg_));
+    engine_.set_dry_run(opts_.dry_run);
     if (opts_.sim) sim_ = start_sim(io_, clock_, cfg_);
     if (cfg_.okx || (sim_ && !cfg_.okx_spread && !cfg_.deribit)) {
       engine_.add_venue(std::make_unique<okx::OkxVenue>(io_, clock_, engine_.book(),
@@ -235,7 +253,8 @@ class Runner {
           io_, clock_, engine_.book(), deribit_options(cfg_, sim_.get())));
     }
     if (int rc = load_policies(); rc != 0) return rc;
-    warn_unimplemented(cfg_);
+    if (opts_.dry_run) log_->warn("dry run: policies run on live data; no cancel is sent");
+    if (engine_.audit()) log_->info("audit log: {}", engine_.audit()->path());
     started_ = clock_.steady_now();
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
@@ -272,6 +291,8 @@ class Runner {
     for (const auto& pc : cfg_.policies) {
       lua::PolicySpec spec{pc.name, pc.script, pc.params, RFQ_SCRIPTS_DIR "/lib",
                            Millis(cfg_.timeout_ms)};
+      spec.watchdog_slice = Millis(cfg_.slice_ms);
+      spec.load_deadline = Millis(cfg_.load_deadline_ms);
       auto host = std::make_unique<lua::PolicyHost>(engine_, std::move(spec));
       std::string error;
       if (!host->load(error)) {
@@ -303,8 +324,9 @@ class Runner {
     });
   }
 
-  // Detach policies first (nothing new starts), let in-flight cancels finish up to a
-  // deadline, then close the venues and the simulator.
+  // Detach policies first (nothing new starts); with cancel_on_exit, cancel_all on every
+  // venue; let in-flight cancels finish up to a deadline; then close the venues and the
+  // simulator.
   void shutdown() {
     if (stopping_) return;
     stopping_ = true;
@@ -312,14 +334,59 @@ class Runner {
     signals_.cancel();
     policies_.clear();
     drain_until_ = clock_.steady_now() + kDrainDeadline;
+    if (cfg_.cancel_on_exit) return cancel_on_exit();
     drain();
   }
 
+  // The kill switch on behalf of the host (audited as policy "rfqd", script_hash ""). Venues
+  // run concurrently; the drain starts once each has an outcome (or the deadline is long past).
+  void cancel_on_exit() {
+    const auto names = engine_.venue_names();
+    if (names.empty()) return drain();
+    std::string joined;
+    for (const auto& n : names) joined += (joined.empty() ? "" : ", ") + n;
+    log_->info("cancel_on_exit: cancel_all on {} (deadline {} ms)", joined,
+               kExitCancelDeadline.count());
+    exit_cancels_left_ = names.size();
+    exit_cancel_timer_ = clock_.schedule(kExitCancelDeadline + kExitCancelMargin, [this] {
+      log_->warn("cancel_on_exit: {} venue(s) without an outcome; stopping anyway",
+                 exit_cancels_left_);
+      drain();
+    });
+    const auto origin = std::make_shared<const Origin>(Origin{"rfqd", ""});
+    for (const auto& name : names) {
+      CancelAllRequest req;
+      req.timeout = kExitCancelDeadline;
+      engine_.cancel_all(name, std::move(req), origin, [this, name](CancelAllResult r) {
+        const bool ok = !r.ec || code_of(r.ec) == Errc::nothing_to_cancel;
+        if (ok) {
+          std::string detail;  // okx_spread's mass cancel reports no count
+          if (r.canceled >= 0) detail = std::to_string(r.canceled) + " canceled";
+          if (r.ec) detail += (detail.empty() ? "" : ", ") + std::string(code_name(code_of(r.ec)));
+          log_->info("cancel_on_exit: {} ok{}", name, detail.empty() ? "" : " (" + detail + ")");
+        } else {
+          log_->error("cancel_on_exit: {} failed: {} {}", name, code_name(code_of(r.ec)),
+                      r.message);
+        }
+        if (--exit_cancels_left_ == 0) {
+          exit_cancel_timer_.cancel();
+          drain();
+        }
+      });
+    }
+  }
+
+  // May be called more than once (the last exit cancel, its safety timer): each call
+  // replaces the pending poll, and the end runs once.
   void drain() {
+    if (drained_) return;
+    drain_timer_.cancel();
     if (engine_.in_flight() > 0 && clock_.steady_now() < drain_until_) {
       drain_timer_ = clock_.schedule(Millis(10), [this] { drain(); });
       return;
     }
+    drained_ = true;
+    exit_cancel_timer_.cancel();
     if (engine_.in_flight() > 0) log_->warn("{} cancels still in flight at exit", engine_.in_flight());
     engine_.stop();
     if (sim_) sim_->server->stop();
@@ -336,6 +403,9 @@ class Runner {
   std::vector<std::unique_ptr<lua::PolicyHost>> policies_;
   TimerHandle duration_timer_;
   TimerHandle drain_timer_;
+  TimerHandle exit_cancel_timer_;
+  std::size_t exit_cancels_left_ = 0;
+  bool drained_ = false;
   SteadyTime started_{};
   SteadyTime drain_until_{};
   bool stopping_ = false;

@@ -4,9 +4,13 @@
 #include <boost/asio/post.hpp>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "bindings/lua/json_bridge.hpp"
 #include "bindings/lua/lua_task.hpp"
+#include "engine/auth/sha256.hpp"
+#include "engine/core/audit.hpp"
 #include "engine/core/log.hpp"
 #include "bindings/modules/module_util.hpp"
 #include "engine/engine.hpp"
@@ -23,6 +27,8 @@ VmOptions vm_options(const PolicySpec& spec) {
   VmOptions o;
   o.name = spec.name;
   o.instruction_limit = spec.instruction_limit;
+  o.watchdog_slice = spec.watchdog_slice;
+  o.load_deadline = spec.load_deadline;
   o.bad_yield_message =
       "attempt to yield from a policy task outside an rfq.* call (coroutine.yield at task "
       "level is not allowed; use rfq.sleep)";
@@ -52,6 +58,7 @@ PolicyHost::PolicyHost(Engine& engine, PolicySpec spec)
     logger_->error("[{}] task '{}' failed: {}", spec_.name, task, message);
     if (error_observer_) error_observer_(task, message);
   });
+  origin_ = std::make_shared<const Origin>(Origin{spec_.name, ""});
   open_rfq_module(*this);
 }
 
@@ -166,15 +173,31 @@ std::size_t PolicyHost::dispatch(std::string_view event, lua_CFunction push, voi
 }
 
 bool PolicyHost::load(std::string& error) {
-  compiled_ = vm_->load_file(spec_.script, error);
-  return compiled_;
+  // Read once: the bytes hashed for the audit log are the bytes compiled (as LuaVm::load_file
+  // would: the whole file, chunk name "@path").
+  std::ifstream in(spec_.script, std::ios::binary);
+  if (!in) {
+    error = spec_.script + ": cannot open file";
+    compiled_ = false;
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return load_source(text.str(), "@" + spec_.script, error);
 }
 
 bool PolicyHost::load_source(const std::string& source, const std::string& chunk_name,
                              std::string& error) {
   compiled_ = vm_->load_string(source, chunk_name, error);
+  if (compiled_) set_origin(source);
   return compiled_;
 }
+
+void PolicyHost::set_origin(const std::string& text) {
+  origin_ = std::make_shared<const Origin>(Origin{spec_.name, "sha256:" + auth::sha256_hex(text)});
+}
+
+const std::string& PolicyHost::script_hash() const { return origin_->script_hash; }
 
 void PolicyHost::start() {
   if (!compiled_ || main_) return;

@@ -19,6 +19,7 @@ class logger;
 
 namespace rfq {
 class Engine;
+struct Origin;
 struct Rfq;
 }
 
@@ -33,6 +34,8 @@ struct PolicySpec {
   std::string scripts_lib_dir;   // shared Lua helpers for require()
   Millis default_timeout{5000};  // timeout_ms of rfq.* calls when the script gives none
   std::uint64_t instruction_limit = 0;  // per resume of a task (VmOptions); 0 = none
+  Millis watchdog_slice{0};  // wall-clock budget of a resume (VmOptions); 0 = no watchdog
+  Millis load_deadline{0};   // the main chunk's first resume; 0 = watchdog_slice
 };
 
 enum class LogLevel { debug, info, warn, error };
@@ -44,9 +47,10 @@ class PolicyHost {
   PolicyHost(const PolicyHost&) = delete;
   PolicyHost& operator=(const PolicyHost&) = delete;
 
-  // Compiles the script. False with "file:line: msg" when it does not compile.
+  // Compiles the script. False with "file:line: msg" when it does not compile. The text it
+  // compiles is the text it hashes (script_hash).
   bool load(std::string& error);
-  // Compiles Lua source instead of a file (tests).
+  // Compiles Lua source instead of a file (tests); the source is hashed likewise.
   bool load_source(const std::string& source, const std::string& chunk_name, std::string& error);
   // Schedules the compiled main chunk as a task (it runs on the next loop turn).
   void start();
@@ -57,6 +61,10 @@ class PolicyHost {
   LuaVm& vm() { return *vm_; }
   std::shared_ptr<LuaTask> main_task() const { return main_; }
   std::uint64_t errors() const { return vm_->errors(); }
+  // "sha256:<hex>" of the script's content as last loaded ("" before a load).
+  const std::string& script_hash() const;
+  // Who this policy's cancels come from, for the audit log: name and script_hash.
+  const std::shared_ptr<const Origin>& origin() const { return origin_; }
 
   // Also told of every task error (after it is logged and counted): rfqd test fails a case on
   // errors its test did not expect.
@@ -91,7 +99,10 @@ class PolicyHost {
   // pushes the nargs arguments. Returns the tasks started.
   std::size_t dispatch(std::string_view event, int (*push)(lua_State*), void* args, int nargs);
 
+  void set_origin(const std::string& text);
+
   bool compiled_ = false;
+  std::shared_ptr<const Origin> origin_;
   std::vector<Handler> handlers_;
   std::uint64_t next_handler_ = 1;
   std::uint64_t book_listener_ = 0;  // registered with the book while an "rfq" handler exists

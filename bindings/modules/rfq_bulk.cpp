@@ -59,7 +59,13 @@ void push_code(lua_State* L, boost::system::error_code ec) {
   lua_pushlstring(L, code.data(), code.size());
 }
 
-int push_batch_result(lua_State* co, const BatchResult& r) {
+void set_dry_run(lua_State* co, bool dry_run) {
+  if (!dry_run) return;
+  lua_pushboolean(co, 1);
+  lua_setfield(co, -2, "dry_run");
+}
+
+int push_batch_result(lua_State* co, const BatchResult& r, bool dry_run) {
   if (r.ec) {  // nothing reached the venue
     lua_pushnil(co);
     lua_pushstring(co, r.message.empty() ? r.ec.message().c_str() : r.message.c_str());
@@ -85,6 +91,7 @@ int push_batch_result(lua_State* co, const BatchResult& r) {
   set_field(co, "canceled", static_cast<std::int64_t>(r.canceled));
   set_field(co, "failed", static_cast<std::int64_t>(r.failed));
   set_field(co, "requests", static_cast<std::int64_t>(r.requests));
+  set_dry_run(co, dry_run);
   return 1;
 }
 
@@ -115,8 +122,11 @@ CallResult l_cancel_batch(lua_State* L) {
   req.timeout = timeout_option(L, 1, fn);
   LuaTask& task = require_task(L, fn);
   Ticket ticket = task.suspend(fn);
-  engine.cancel_batch(*venue, std::move(req), [ticket](BatchResult r) {
-    LuaTask::deliver(ticket, [r = std::move(r)](lua_State* co) { return push_batch_result(co, r); });
+  const bool dry_run = engine.dry_run();
+  engine.cancel_batch(*venue, std::move(req), host_of(L).origin(), [ticket, dry_run](BatchResult r) {
+    LuaTask::deliver(ticket, [r = std::move(r), dry_run](lua_State* co) {
+      return push_batch_result(co, r, dry_run);
+    });
   });
   return CallResult::suspend();
 }
@@ -137,9 +147,11 @@ struct AllOp {
   std::vector<VenueOutcome> outcomes;
   std::size_t left = 0;
   Ticket ticket;
+  OriginRef origin;
+  bool dry_run = false;  // the engine sent nothing (summary.dry_run)
 };
 
-int push_summary(lua_State* co, const std::vector<VenueOutcome>& outcomes) {
+int push_summary(lua_State* co, const std::vector<VenueOutcome>& outcomes, bool dry_run) {
   lua_createtable(co, 0, 1);
   lua_createtable(co, 0, static_cast<int>(outcomes.size()));
   const VenueOutcome* first_failure = nullptr;
@@ -162,6 +174,7 @@ int push_summary(lua_State* co, const std::vector<VenueOutcome>& outcomes) {
     if (!o.ok() && first_failure == nullptr) first_failure = &o;
   }
   lua_setfield(co, -2, "venues");
+  set_dry_run(co, dry_run);
   if (first_failure == nullptr) return 1;
   lua_pushstring(co, (first_failure->venue + ": " + first_failure->message).c_str());
   push_code(co, first_failure->ec);
@@ -170,7 +183,8 @@ int push_summary(lua_State* co, const std::vector<VenueOutcome>& outcomes) {
 
 void outcome_done(const std::shared_ptr<AllOp>& op) {
   if (--op->left > 0) return;
-  LuaTask::deliver(op->ticket, [op](lua_State* co) { return push_summary(co, op->outcomes); });
+  LuaTask::deliver(op->ticket,
+                   [op](lua_State* co) { return push_summary(co, op->outcomes, op->dry_run); });
 }
 
 // Scoped: the matching open RFQs from the book, cancelled by urgent batch (never the venue's
@@ -188,7 +202,8 @@ void start_scoped(Engine& engine, const std::shared_ptr<AllOp>& op, std::size_t 
   req.timeout = timeout;
   req.urgent = true;
   req.confirm = confirm;
-  engine.cancel_batch(op->outcomes[slot].venue, std::move(req), [op, slot, confirm](BatchResult r) {
+  engine.cancel_batch(op->outcomes[slot].venue, std::move(req), op->origin,
+                      [op, slot, confirm](BatchResult r) {
     auto& o = op->outcomes[slot];
     o.confirmed = confirm && !r.ec && r.failed == 0;
     o.canceled = static_cast<std::int64_t>(r.canceled);
@@ -213,7 +228,8 @@ void start_scoped(Engine& engine, const std::shared_ptr<AllOp>& op, std::size_t 
 void start_account_wide(Engine& engine, const std::shared_ptr<AllOp>& op, std::size_t slot,
                         CancelAllRequest req) {
   const bool confirm = req.confirm;
-  engine.cancel_all(op->outcomes[slot].venue, std::move(req), [op, slot, confirm](CancelAllResult r) {
+  engine.cancel_all(op->outcomes[slot].venue, std::move(req), op->origin,
+                    [op, slot, confirm](CancelAllResult r) {
     auto& o = op->outcomes[slot];
     o.ec = r.ec;
     o.confirmed = confirm && !r.ec;
@@ -306,6 +322,8 @@ CallResult l_cancel_all(lua_State* L) {
   if (venues.empty()) throw LuaMisuse("rfq.cancel_all: no venue is configured");
   LuaTask& task = require_task(L, fn);
   op->ticket = task.suspend(fn);
+  op->origin = host_of(L).origin();
+  op->dry_run = engine.dry_run();
   op->left = venues.size();
   for (const auto& v : venues) op->outcomes.push_back({v});
   for (std::size_t i = 0; i < venues.size(); ++i) {

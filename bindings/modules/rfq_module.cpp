@@ -251,7 +251,8 @@ void read_ids(lua_State* L, const std::string& venue, CancelRequest& req) {
   }
 }
 
-int push_cancel_result(lua_State* co, const std::string& venue, const CancelResult& r) {
+int push_cancel_result(lua_State* co, const std::string& venue, const CancelResult& r,
+                       bool dry_run) {
   if (r.ec) {
     lua_pushnil(co);
     lua_pushstring(co, r.message.empty() ? r.ec.message().c_str() : r.message.c_str());
@@ -263,11 +264,16 @@ int push_cancel_result(lua_State* co, const std::string& venue, const CancelResu
   }
   lua_createtable(co, 0, 6);
   set_field(co, "venue", venue);
-  set_field(co, "id", r.id);
+  if (!dry_run || !r.id.empty()) set_field(co, "id", r.id);  // dry run by an unknown client id
   set_optional(co, "client_id", r.client_id);
   set_field(co, "state", r.state);
-  set_field(co, "venue_code", r.venue_code);
   set_field(co, "latency_us", r.latency_us);
+  if (!dry_run) {
+    set_field(co, "venue_code", r.venue_code);
+    return 1;
+  }
+  lua_pushboolean(co, 1);  // nothing was sent: no venue_code
+  lua_setfield(co, -2, "dry_run");
   return 1;
 }
 
@@ -296,9 +302,11 @@ CallResult l_cancel(lua_State* L) {
   req.entered = entered;
   LuaTask& task = require_task(L, "rfq.cancel");
   Ticket ticket = task.suspend("rfq.cancel");
-  host.engine().cancel(*venue, std::move(req), [ticket, v = *venue](CancelResult r) {
-    LuaTask::deliver(ticket, [v, r = std::move(r)](lua_State* co) {
-      return push_cancel_result(co, v, r);
+  const bool dry_run = host.engine().dry_run();
+  host.engine().cancel(*venue, std::move(req), host.origin(),
+                       [ticket, v = *venue, dry_run](CancelResult r) {
+    LuaTask::deliver(ticket, [v, r = std::move(r), dry_run](lua_State* co) {
+      return push_cancel_result(co, v, r, dry_run);
     });
   });
   return CallResult::suspend();

@@ -56,8 +56,9 @@
 ---@field id string OKX: the rfqId echoed by the venue, else the id that was sent. Deribit: the block_rfq_id sent, as decimal text.
 ---@field client_id? string OKX clRfqId when known; absent on deribit.
 ---@field state "canceled" The venue accepted the cancel (OKX sCode "0"; with confirm, the rfqs channel showed it canceled). Deribit: the answer showed the block RFQ "cancelled".
----@field venue_code string "0".
----@field latency_us integer Request written to answer parsed, microseconds.
+---@field venue_code? string "0"; absent under `rfqd run --dry-run`.
+---@field latency_us integer Request written to answer parsed, microseconds (0 in a dry run).
+---@field dry_run? boolean true under `rfqd run --dry-run`: nothing was sent.
 
 --- Argument of `rfq.cancel`.
 ---@class rfq.CancelRequest
@@ -88,6 +89,7 @@
 ---@class rfq.BatchResults
 ---@field [integer] rfq.BatchItem
 ---@field canceled integer Entries with ok == true.
+---@field dry_run? boolean true under `rfqd run --dry-run`: nothing was sent.
 ---@field failed integer Entries with ok == false (canceled + failed == #results).
 ---@field requests integer okx: HTTP requests sent (chunks of at most 100 ids; resends after 50011 included). deribit: single cancel_block_rfq requests sent (one per distinct id at most).
 
@@ -114,6 +116,7 @@
 --- Result of `rfq.cancel_all`.
 ---@class rfq.CancelAllSummary
 ---@field venues table<string, rfq.VenueOutcome> One entry per venue involved.
+---@field dry_run? boolean true under `rfqd run --dry-run`: nothing was sent.
 
 --- One pacing lane of `rfq.budget` (counts are requests of this process, not RFQs).
 ---@class rfq.LaneBudget

@@ -39,12 +39,12 @@ rfq.every(100, function()
 end)
 EOF
 
-write_config() {  # write_config FILE VENUE_TABLE POLICY
+write_config() {  # write_config FILE VENUE_TABLE POLICY [MORE_TOP_LEVEL_KEYS]
   cat >"$1" <<EOF
 return {
   venues = { $2 },
   policies = { { script = "$3" } },
-  timeout_ms = 2000,
+  timeout_ms = 2000, ${4:-}
 }
 EOF
 }
@@ -90,6 +90,16 @@ expect "policy whose main chunk fails exits 2 at start" 2 \
 write_config timer.lua 'okx = {}' policies/timer_error.lua
 expect "a runtime error in a timer is logged and the policy keeps running" 0 \
   "tick two is broken.*tick 3.*tick 5" -- "$rfqd" run --config timer.lua --sim --duration 0.75
+
+cat >policies/runaway.lua <<'EOF'
+local n = 0
+rfq.every(100, function() n = n + 1; rfq.log.info("tick " .. n) end)
+rfq.after(150, function() while true do end end)
+EOF
+write_config runaway.lua 'okx = {}' policies/runaway.lua
+expect "a handler stuck in a loop is stopped by the watchdog; the policy's other handlers go on" 0 \
+  "after\(150\).{0,80}ran for more than 40 ms without waiting: runaway code stopped.*tick 5" \
+  -- "$rfqd" run --config runaway.lua --sim --duration 0.75
 
 # --log-json: every line one JSON object, a multi-line traceback escaped inside it
 "$rfqd" run --config timer.lua --sim --duration 0.35 --log-json >json.out 2>json.err
@@ -160,6 +170,23 @@ write_config reserve.lua 'okx = { batch_reserve = 2 }' policies/ok.lua
 expect "batch_reserve above 1 is refused" 2 "key 'venues\.okx\.batch_reserve': 0 or 1" \
   -- "$rfqd" run --config reserve.lua
 
+# ---- audit log, dry run, cancel_on_exit: config and flags ----------------------------------
+write_config auditnum.lua 'okx = {}' policies/ok.lua 'audit_log = 5,'
+expect "audit_log must be a string" 2 "config auditnum\.lua: key 'audit_log': string expected" \
+  -- "$rfqd" run --config auditnum.lua --sim
+write_config auditdir.lua 'okx = {}' policies/ok.lua 'audit_log = "no-such-dir/audit.jsonl",'
+expect "an audit_log that cannot be opened exits 2 naming the key" 2 \
+  "config auditdir\.lua: key 'audit_log': cannot open 'no-such-dir/audit\.jsonl' for appending" \
+  -- "$rfqd" run --config auditdir.lua --sim --duration 0.1
+write_config exitstr.lua 'okx = {}' policies/ok.lua 'cancel_on_exit = "yes",'
+expect "cancel_on_exit must be a boolean" 2 "key 'cancel_on_exit': boolean expected" \
+  -- "$rfqd" run --config exitstr.lua --sim
+expect "rfqd run --help documents --dry-run, audit_log and cancel_on_exit" 0 \
+  "--dry-run.*audit_log.*cancel_on_exit" -- "$rfqd" run --help
+expect "--dry-run: the kill switch is decided, logged and counted, nothing is sent" 0 \
+  "would cancel_all okx.*kill deribit=true okx=true okx_spread=true.*cancel-all 0\).*dry run +3 decisions, none sent" \
+  -- "$rfqd" run --config kill.lua --sim --duration 0.6 --dry-run
+
 expect "unknown option is a usage error (exit 2)" 2 "bogus" -- "$rfqd" run --bogus
 expect "no subcommand is a usage error (exit 2)" 2 "subcommand" -- "$rfqd"
 
@@ -168,6 +195,14 @@ expect "no subcommand is a usage error (exit 2)" 2 "subcommand" -- "$rfqd"
 http_get() {
   exec 4<>"/dev/tcp/127.0.0.1/$1" || return 1
   printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&4
+  timeout 5 cat <&4
+  exec 4<&-
+}
+# http_post PORT TARGET JSON: likewise for one POST (the simulators' /sim/ control API).
+http_post() {
+  exec 4<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+    "$2" "${#3}" "$3" >&4
   timeout 5 cat <&4
   exec 4<&-
 }
@@ -214,6 +249,59 @@ EOF
     pass "the secret never appears in the journal"
   else
     fail "the secret never appears in the journal" "found it"
+  fi
+
+  # cancel_on_exit: a policy that never cancels, SIGTERM, and the simulator must hold no active
+  # RFQ on either venue afterwards. The RFQs live 10 minutes, so only the exit can end them
+  # (on deribit, some of the seeded ones may still be open too: canceled counts at least 3).
+  http_post "$port" /sim/rfqs '{"count":5,"expires_in_ms":600000}' >/dev/null
+  http_post "$deribit_port" /sim/deribit/rfqs '{"count":3,"expires_in_ms":600000}' >/dev/null
+  okx_before=$(http_get "$port" /sim/rfqs | grep -o '"state":"active"' | wc -l)
+  drb_before=$(http_get "$deribit_port" /sim/deribit/rfqs | grep -o '"state":"open"' | wc -l)
+  cat >exit.lua <<EOF
+return {
+  venues = { okx = { rest = "http://127.0.0.1:$port" },
+             deribit = { ws = "ws://127.0.0.1:$deribit_port/ws/api/v2" } },
+  policies = { { script = "policies/ok.lua" } },
+  cancel_on_exit = true,
+  audit_log = "exit_audit.jsonl",
+}
+EOF
+  mkfifo exit_log
+  DERIBIT_CLIENT_ID=sim-deribit-client DERIBIT_CLIENT_SECRET=sim-deribit-secret \
+    "$rfqd" run --config exit.lua >exit.out 2>exit_log &
+  run_pid=$!
+  exec 6<exit_log
+  running=0
+  while read -r -t 10 l <&6; do
+    case "$l" in *"policies running"*) running=1; break ;; esac
+  done
+  kill -TERM "$run_pid"
+  cat <&6 >exit.err
+  exec 6<&-
+  wait "$run_pid"
+  rc=$?
+  okx_after=$(http_get "$port" /sim/rfqs | grep -o '"state":"active"' | wc -l)
+  drb_after=$(http_get "$deribit_port" /sim/deribit/rfqs | grep -o '"state":"open"' | wc -l)
+  if [ "$running" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$okx_before" -ge 5 ] && [ "$drb_before" -ge 3 ] &&
+    [ "$okx_after" -eq 0 ] && [ "$drb_after" -eq 0 ]; then
+    pass "SIGTERM with cancel_on_exit leaves no active RFQ in the simulator, exit 0"
+  else
+    fail "SIGTERM with cancel_on_exit leaves no active RFQ in the simulator" \
+      "running=$running rc=$rc okx active $okx_before -> $okx_after, deribit open $drb_before -> $drb_after
+$(cat exit.err)"
+  fi
+  exit_lines=$(grep -c '"policy":"rfqd","script_hash":"","venue":"[a-z]*","request":"cancel_all"' \
+    exit_audit.jsonl)
+  if [ "$exit_lines" -eq 2 ] &&
+    grep -q '"venue":"okx","request":"cancel_all".*"sent":true,"dry_run":false,"outcome":"ok".*"venue_code":"0"' exit_audit.jsonl &&
+    grep -Eq '"venue":"deribit","request":"cancel_all".*"outcome":"ok".*"canceled":([3-9]|[1-9][0-9])\}' exit_audit.jsonl &&
+    [ "$(grep -c '"endpoint":"cancel-all-rfqs".*"code":"0"' journal.jsonl)" -eq 1 ] &&
+    grep -q "cancel-all 2" exit.out && ! grep -q "cli-test-secret" exit_audit.jsonl; then
+    pass "the exit's cancel_all is audited once per venue as rfqd's, and the venues got it"
+  else
+    fail "the exit's cancel_all is audited once per venue as rfqd's" \
+      "$(cat exit_audit.jsonl; grep cancel-all journal.jsonl; cat exit.out)"
   fi
 fi
 kill -TERM "$sim_pid"

@@ -11,6 +11,8 @@
 
 #include "bindings/lua/lua_task.hpp"
 #include "bindings/lua/lua_vm.hpp"
+#include "bindings/modules/policy_host.hpp"
+#include "engine/engine.hpp"
 
 extern "C" {
 #include <lua.h>
@@ -133,4 +135,35 @@ TEST_CASE("watchdog: coroutine.wrap keeps Lua's own behaviour", "[lua][watchdog]
   CHECK(w.global_int("second") == 10);
   CHECK(w.global_int("dead") != 0);
   CHECK(w.global_int("positioned") != 0);
+}
+
+TEST_CASE("watchdog: under a policy, a runaway handler is stopped and the others keep running",
+          "[lua][watchdog]") {
+  boost::asio::io_context io;
+  VirtualClock clock{io, kStartMs};
+  Engine engine{io, clock};
+  PolicySpec spec;
+  spec.name = "watched";
+  spec.watchdog_slice = Millis(20);
+  spec.load_deadline = Millis(500);
+  PolicyHost policy(engine, spec);
+  std::vector<std::string> errors;
+  policy.set_error_observer([&](const std::string& task, const std::string& message) {
+    errors.push_back(task + ": " + message);
+  });
+  std::string error;
+  REQUIRE(policy.load_source("ticks = 0\n"
+                             "rfq.every(100, function() ticks = ticks + 1 end)\n"
+                             "rfq.after(150, function() while true do end end)\n",
+                             "@two_handlers.lua", error));
+  policy.start();
+  clock.poll();
+  clock.advance(Millis(1000));  // the runaway spins (in real time) until the watchdog stops it
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::StartsWith("after(150) at two_handlers.lua:3: two_handlers.lua:3: "
+                                          "ran for more than 20 ms without waiting"));
+  lua_State* L = policy.vm().state();
+  lua_getglobal(L, "ticks");
+  CHECK(lua_tointeger(L, -1) == 10);  // every tick of the other handler ran
+  lua_pop(L, 1);
 }

@@ -5,46 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include "engine/core/error.hpp"
-#include "engine/engine.hpp"
-#include "engine/sim/journal.hpp"
-#include "engine/sim/okx_sim.hpp"
-#include "engine/sim/sim_transport.hpp"
-#include "engine/venues/okx/okx_venue.hpp"
+#include "tests/unit/engine/virtual_okx_world.hpp"
 
 using namespace rfq;
 
 namespace {
 
-struct VirtualVenueWorld {
-  boost::asio::io_context io;
-  VirtualClock clock{io, 1'700'000'000'000};
-  sim::Journal journal;
-  sim::OkxSim okx{clock, journal, sim::OkxSimOptions{}};
-  Engine engine{io, clock};
-
+struct VirtualVenueWorld : testing::VirtualOkxWorld {
   VirtualVenueWorld() {
-    okx::OkxVenueOptions o;
-    o.transport = std::make_shared<sim::SimTransport>(io, okx);
-    o.credentials = {std::string(sim::kSimApiKey), auth::Secret(std::string(sim::kSimSecret)),
-                     auth::Secret(std::string(sim::kSimPassphrase))};
-    o.book_refresh = Millis(0);
-    engine.add_venue(std::make_unique<okx::OkxVenue>(io, clock, engine.book(), o));
-    bool started = false;
-    engine.start([&](boost::system::error_code ec) {
-      REQUIRE_FALSE(ec);
-      started = true;
-    });
-    for (int i = 0; i < 100 && !started; ++i) clock.advance(Millis(100));
-    REQUIRE(started);
-  }
-
-  std::vector<std::string> seed(std::size_t n) {
-    okx.seed(n, static_cast<std::int64_t>(n) * 600'000, 3);
-    std::vector<std::string> ids;
-    for (const auto& r : okx.rfqs()) {
-      if (r.state == "active") ids.push_back(r.rfq_id);
-    }
-    return ids;
+    add_okx_venue();
+    start();
   }
 };
 
