@@ -6,4 +6,7 @@ namespace rfq::bench {
 // rfq.cancel_all() across okx, okx_spread and deribit at once, beside each venue alone.
 void kill_switch();
 
+// Resident memory of 100,000 open RFQs in the book, and one query over them.
+void book_memory();
+
 }  // namespace rfq::bench

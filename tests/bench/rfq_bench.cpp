@@ -313,6 +313,10 @@ int main(int argc, char** argv) {
     bench::kill_switch();
     return 0;
   }
+  if (argc > 1 && std::string(argv[1]) == "--book-memory") {  // that phase alone
+    bench::book_memory();
+    return 0;
+  }
   const int total = 3 * (kWarmup + kRounds * kPerRound);
 
   // The simulator on its own thread and loop.
@@ -387,5 +391,6 @@ int main(int argc, char** argv) {
     batch_10k();
     bench::kill_switch();
   }
+  bench::book_memory();
   return 0;
 }
