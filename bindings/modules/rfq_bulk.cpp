@@ -134,9 +134,9 @@ CallResult l_cancel_batch(lua_State* L) {
 // ---- cancel_all ----------------------------------------------------------------------------
 
 struct VenueOutcome {
-  std::string venue;
-  boost::system::error_code ec;  // NOTHING_TO_CANCEL counts as ok
-  std::string message;
+  std::string venue{};
+  boost::system::error_code ec{};  // NOTHING_TO_CANCEL counts as ok
+  std::string message{};
   std::int64_t canceled = -1;
   std::int64_t failed = 0;
   bool confirmed = false;  // confirm = true applied: the feed showed the outcome

@@ -21,8 +21,8 @@
 namespace rfq {
 
 struct CancelRequest {
-  std::string id;         // venue RFQ id; wins over client_id when both are set
-  std::string client_id;  // OKX clRfqId
+  std::string id{};         // venue RFQ id; wins over client_id when both are set
+  std::string client_id{};  // OKX clRfqId
   Millis timeout{5000};   // whole operation: queueing for a rate slot + the round trip
   SteadyTime entered{};   // when the script called (engine overhead metric); optional
   Nanos queued{0};        // filled in by the venue: waiting for a rate slot or a connection
