@@ -175,6 +175,15 @@ void Engine::stop() {
 
 // ---- cancel ----------------------------------------------------------------------------------
 
+// The audit line of one single cancel, before its outcome is known.
+AuditEntry Engine::cancel_line(std::string_view venue, const CancelRequest& req,
+                               const OriginRef& origin) {
+  AuditEntry line = audit_line(venue, "cancel", origin, req.correlation);
+  if (!req.id.empty()) line.ids.push_back(req.id);
+  if (!req.client_id.empty()) line.client_ids.push_back(req.client_id);
+  return line;
+}
+
 void Engine::cancel(std::string_view venue_name, CancelRequest req, OriginRef origin,
                     UniqueFunction<void(CancelResult)> done) {
   if (req.correlation == 0) req.correlation = next_correlation_++;
@@ -183,9 +192,7 @@ void Engine::cancel(std::string_view venue_name, CancelRequest req, OriginRef or
     if (v != nullptr) return dry_cancel(venue_name, std::move(req), origin, std::move(done));
     auto r = not_configured<CancelResult>(venue_name);
     if (audit_) {
-      AuditEntry line = audit_line(venue_name, "cancel", origin, req.correlation);
-      if (!req.id.empty()) line.ids.push_back(req.id);
-      if (!req.client_id.empty()) line.client_ids.push_back(req.client_id);
+      AuditEntry line = cancel_line(venue_name, req, origin);
       record_cancel(line, r);
     }
     return post_result(io_, std::move(done), std::move(r));
@@ -193,9 +200,7 @@ void Engine::cancel(std::string_view venue_name, CancelRequest req, OriginRef or
   // Only an audited request pays for its line (the hot path stays allocation-free).
   std::unique_ptr<AuditEntry> line;
   if (audit_) {
-    line = std::make_unique<AuditEntry>(audit_line(venue_name, "cancel", origin, req.correlation));
-    if (!req.id.empty()) line->ids.push_back(req.id);
-    if (!req.client_id.empty()) line->client_ids.push_back(req.client_id);
+    line = std::make_unique<AuditEntry>(cancel_line(venue_name, req, origin));
   }
   const SteadyTime entered = req.entered;
   ++in_flight_;
@@ -448,9 +453,7 @@ void Engine::dry_cancel(std::string_view venue, CancelRequest req, const OriginR
   r.state = "canceled";
   book_.set_state(venue, req.id, req.client_id, "canceled", "dry_run");
   if (audit_) {
-    AuditEntry line = audit_line(venue, "cancel", origin, req.correlation);
-    if (!req.id.empty()) line.ids.push_back(req.id);
-    if (!req.client_id.empty()) line.client_ids.push_back(req.client_id);
+    AuditEntry line = cancel_line(venue, req, origin);
     record_cancel(line, r);
   }
   post_result(io_, std::move(done), std::move(r));

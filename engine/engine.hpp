@@ -94,6 +94,8 @@ class Engine {
   // Audit: a line started now, and its completion from each kind of result.
   AuditEntry audit_line(std::string_view venue, const char* request, const OriginRef& origin,
                         std::uint64_t correlation);
+  AuditEntry cancel_line(std::string_view venue, const CancelRequest& req,
+                         const OriginRef& origin);
   void record(AuditEntry& line);
   void record_cancel(AuditEntry& line, const CancelResult& r);
   void record_batch(AuditEntry& line, const BatchResult& r);

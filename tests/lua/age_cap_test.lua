@@ -5,22 +5,6 @@ local H = require "helpers"
 local POLICY = "scripts/policies/age_cap.lua"
 local LONG = 30 * 60000  -- an RFQ lifetime no case reaches, so only the policy ends them
 
--- Every cancel the simulators received, as { [venue .. ":" .. id] = { ts_ms, ... } }.
-local function cancels(s)
-  local out = {}
-  local function add(key, ts)
-    out[key] = out[key] or {}
-    table.insert(out[key], ts)
-  end
-  for _, q in ipairs(s:requests{ venue = "okx", endpoint = "cancel-batch-rfqs" }) do
-    for _, id in ipairs(H.batch_ids(q)) do add("okx:" .. id, q.ts_ms) end
-  end
-  for _, q in ipairs(s:requests{ venue = "deribit", endpoint = "private/cancel_block_rfq" }) do
-    add("deribit:" .. tostring(q.params.block_rfq_id), q.ts_ms)
-  end
-  return out
-end
-
 t.case("without params: RFQs older than 60 s are canceled on the next 1 s tick", function(s)
   local start = s:now()
   local a = s:add_rfq{ venue = "okx", expires_in_ms = LONG }
@@ -40,7 +24,7 @@ t.case("without params: RFQs older than 60 s are canceled on the next 1 s tick",
   t.eq(s:rfq(late).state, "active", "59.7 s old at this tick")
   s:advance(1000)
   t.eq(s:rfq(late).state, "canceled")
-  local sent = cancels(s)
+  local sent = H.cancels(s)
   t.eq(sent["okx:" .. a.id], { start + 60400 })
   t.eq(sent["deribit:" .. d.id], { start + 60400 })
   t.eq(sent["okx:" .. late.id], { start + 61400 })
@@ -66,7 +50,7 @@ t.case("max_age_ms decides the age; younger RFQs stay untouched", function(s)
   s:advance(100)
   t.eq(s:rfq(a).state, "canceled")
   t.eq(s:rfq(d).state, "canceled")
-  local sent = cancels(s)
+  local sent = H.cancels(s)
   t.eq(sent["okx:" .. a.id], { start + 5000 })
   t.eq(sent["deribit:" .. d.id], { start + 5000 })
 end)
@@ -88,7 +72,7 @@ t.case("over ten minutes every RFQ is canceled once, aged 60-61 s, and no younge
       end
     end
   end
-  local sent = cancels(s)
+  local sent = H.cancels(s)
   local canceled = 0
   for _, h in ipairs(handles) do
     local r = s:rfq(h)
@@ -203,7 +187,7 @@ t.case("label_prefix leaves other desks' RFQs alone", function(s)
   s:advance(300000)
   for _, h in ipairs(mine) do t.eq(s:rfq(h).state, "canceled", h.venue .. " " .. h.id) end
   for _, h in ipairs(others) do t.eq(s:rfq(h).state, "active", h.venue .. " " .. h.id) end
-  local sent = cancels(s)
+  local sent = H.cancels(s)
   for _, h in ipairs(others) do t.eq(sent[h.venue .. ":" .. h.id], nil, "never sent") end
   t.eq(#s:requests{ venue = "okx", endpoint = "cancel-batch-rfqs" }, 1)
 end)
@@ -321,7 +305,7 @@ t.case("a batch that cannot reach the venue before its deadline is one warning p
     "cancel_batch on okx (1 RFQs) failed: RATE_LIMITED " .. pacing,
   })
   t.eq(s:rfq(a).state, "canceled")
-  t.eq(cancels(s)["okx:" .. a.id], { start + 65650 })
+  t.eq(H.cancels(s)["okx:" .. a.id], { start + 65650 })
 end)
 
 t.case("a tick is skipped while the previous one still waits for its cancels", function(s)
@@ -339,7 +323,7 @@ t.case("a tick is skipped while the previous one still waits for its cancels", f
   t.eq(s:rfq(a).state, "canceled")
   t.eq(s:rfq(d).state, "canceled")
   t.eq(#s:requests{ venue = "okx", endpoint = "cancel-batch-rfqs" }, 1)
-  t.eq(cancels(s)["deribit:" .. d.id], { start + 64000 }, "the first tick after the wait")
+  t.eq(H.cancels(s)["deribit:" .. d.id], { start + 64000 }, "the first tick after the wait")
   t.eq(H.script_lines(s, "^canceled okx"), { "canceled okx RFQ " .. a.id .. ", age 63500 ms" })
   t.eq(#H.script_lines(s, nil, "warning"), 0, "answered within the deadline")
 end)

@@ -4,32 +4,6 @@ local H = require "helpers"
 
 local POLICY = "scripts/policies/expiry_sweep.lua"
 
--- Every cancel the simulators received, as { [venue .. ":" .. id] = { ts_ms, ... } }.
-local function cancels(s)
-  local out = {}
-  local function add(key, ts)
-    out[key] = out[key] or {}
-    table.insert(out[key], ts)
-  end
-  for _, q in ipairs(s:requests{ venue = "okx", endpoint = "cancel-batch-rfqs" }) do
-    for _, id in ipairs(H.batch_ids(q)) do add("okx:" .. id, q.ts_ms) end
-  end
-  for _, q in ipairs(s:requests{ venue = "deribit", endpoint = "private/cancel_block_rfq" }) do
-    add("deribit:" .. tostring(q.params.block_rfq_id), q.ts_ms)
-  end
-  return out
-end
-
--- Cancel requests of any kind, on any venue.
-local function cancel_requests(s)
-  local n = 0
-  for _, endpoint in ipairs{ "cancel-rfq", "cancel-batch-rfqs", "cancel-all-rfqs",
-                             "private/cancel_block_rfq" } do
-    n = n + #s:requests{ endpoint = endpoint }
-  end
-  return n
-end
-
 t.case("sweeps RFQs expiring within the window", function(s)
   local a = s:add_rfq{ venue = "okx", expires_in_ms = 4000 }
   local b = s:add_rfq{ venue = "okx", expires_in_ms = 60000 }
@@ -74,11 +48,11 @@ t.case("the window param decides how early an RFQ is canceled", function(s)
   s:advance(7950)                                  -- 2050 ms before expiry: not yet due
   t.eq(s:rfq(a).state, "active")
   t.eq(s:rfq(d).state, "active")
-  t.eq(cancel_requests(s), 0)
+  t.eq(#H.cancel_requests(s), 0)
   s:advance(200)
   t.eq(s:rfq(a).state, "canceled")
   t.eq(s:rfq(d).state, "canceled")
-  local sent = cancels(s)
+  local sent = H.cancels(s)
   t.eq(sent["okx:" .. a.id], { start + 8000 })
   t.eq(sent["deribit:" .. d.id], { start + 8000 })
 end)
@@ -91,7 +65,7 @@ t.case("without params the window is 5 s", function(s)
   t.eq(s:rfq(a).state, "active")
   s:advance(400)
   t.eq(s:rfq(a).state, "canceled")
-  t.eq(cancels(s)["okx:" .. a.id], { start + 15000 })
+  t.eq(H.cancels(s)["okx:" .. a.id], { start + 15000 })
 end)
 
 t.case("the venue param limits the sweep to that venue", function(s)
@@ -115,7 +89,7 @@ t.case("RFQs outside the window stay untouched over a long run", function(s)
   s:advance(594000)
   t.eq(s:rfq(a).state, "active")
   t.eq(s:rfq(d).state, "active")
-  t.eq(cancel_requests(s), 0, "no cancel of any kind while nothing is due")
+  t.eq(#H.cancel_requests(s), 0, "no cancel of any kind while nothing is due")
   t.eq(#H.script_lines(s, "canceled"), 0)
   s:advance(2000)
   t.eq(s:rfq(a).state, "canceled")
@@ -143,7 +117,7 @@ t.case("over ten minutes each RFQ is canceled shortly before expiry and none exp
   end
   t.eq(#handles, 96)
   t.eq(#s:rfqs{ state = "expired" }, 0)
-  local sent = cancels(s)
+  local sent = H.cancels(s)
   for _, h in ipairs(handles) do
     local r = s:rfq(h)
     local what = h.venue .. " RFQ " .. h.id

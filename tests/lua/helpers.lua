@@ -157,6 +157,23 @@ function H.cancel_requests(s)
   return out
 end
 
+-- Every batch cancel the simulators received (okx batches, deribit single cancels), as
+-- { [venue .. ":" .. id] = { ts_ms, ... } }.
+function H.cancels(s)
+  local out = {}
+  local function add(key, ts)
+    out[key] = out[key] or {}
+    table.insert(out[key], ts)
+  end
+  for _, q in ipairs(s:requests{ venue = "okx", endpoint = "cancel-batch-rfqs" }) do
+    for _, id in ipairs(H.batch_ids(q)) do add("okx:" .. id, q.ts_ms) end
+  end
+  for _, q in ipairs(s:requests{ venue = "deribit", endpoint = "private/cancel_block_rfq" }) do
+    add("deribit:" .. tostring(q.params.block_rfq_id), q.ts_ms)
+  end
+  return out
+end
+
 -- The keys of a table, sorted.
 function H.sorted_keys(tbl)
   local keys = {}
