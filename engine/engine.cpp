@@ -124,16 +124,46 @@ struct BatchSplit {
 
 }  // namespace
 
-Engine::Engine(boost::asio::io_context& io, Clock& clock) : io_(io), clock_(clock) {}
+Engine::Engine(boost::asio::io_context& io, Clock& clock) : io_(io), clock_(clock) {
+  book_.set_clock(&clock_);
+}
 
 Engine::~Engine() {
+  // Going away is no status change anyone is told of.
+  for (auto& [name, v] : venues_) v->on_status_change(nullptr);
+  status_listeners_.clear();
   stop();
   *alive_ = false;
 }
 
 void Engine::add_venue(std::unique_ptr<Venue> venue) {
   std::string name(venue->name());
+  venue->on_status_change([this, name](VenueStatus s) { on_venue_status(name, s); });
   venues_[name] = std::move(venue);
+}
+
+std::uint64_t Engine::listen_status(StatusListener listener) {
+  status_listeners_.emplace_back(next_status_listener_, std::move(listener));
+  return next_status_listener_++;
+}
+
+void Engine::unlisten_status(std::uint64_t id) {
+  std::erase_if(status_listeners_, [id](const auto& l) { return l.first == id; });
+}
+
+void Engine::on_venue_status(const std::string& venue, VenueStatus status) {
+  if (status == VenueStatus::starting) return;  // not a change anyone waits for
+  // Closing the venues on purpose is not an outage: no warning, no counter, no event (a guard
+  // policy must not react to the shutdown).
+  if (stopping_) return;
+  const bool up = status == VenueStatus::up;
+  metrics_.inc("venue." + venue + (up ? ".up" : ".down"));
+  if (up) {
+    log::get("engine")->info("venue {} up", venue);
+  } else {
+    log::get("engine")->warn("venue {} down", venue);
+  }
+  for (const auto& [id, fn] : status_listeners_) fn(venue, status);
 }
 
 Venue* Engine::venue(std::string_view name) {
@@ -170,6 +200,7 @@ void Engine::start(UniqueFunction<void(boost::system::error_code)> done) {
 }
 
 void Engine::stop() {
+  stopping_ = true;
   for (auto& [name, v] : venues_) v->stop();
 }
 

@@ -8,6 +8,7 @@
 // each decision is logged, counted (rfq.dry_run.*), audited, and answered as if accepted.
 
 #include <boost/system/error_code.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,6 +42,15 @@ class Engine {
   void add_venue(std::unique_ptr<Venue> venue);
   Venue* venue(std::string_view name);
   std::vector<std::string> venue_names() const;
+
+  // Told of every change of a venue's status (Venue::status: up, down), synchronously on the
+  // loop as the venue notices it: a lost connection or feed, a failed login, the reconnect
+  // that brings it back (not stop(): closing on purpose is no news). Listeners copy what they
+  // need and defer their work; they must not add or remove status listeners from the call.
+  // Counted as venue.<name>.up/.down.
+  using StatusListener = std::function<void(std::string_view venue, VenueStatus status)>;
+  std::uint64_t listen_status(StatusListener listener);
+  void unlisten_status(std::uint64_t id);  // unknown ids are ignored
 
   // Starts every venue; done gets the first failure (venues that failed keep retrying).
   void start(UniqueFunction<void(boost::system::error_code)> done);
@@ -87,6 +97,7 @@ class Engine {
   std::size_t in_flight() const { return in_flight_; }
 
  private:
+  void on_venue_status(const std::string& venue, VenueStatus status);
   void account(SteadyTime entered, const CancelResult& r);
   void account_batch(const BatchResult& r);
   void account_all(const CancelAllResult& r);
@@ -117,8 +128,11 @@ class Engine {
   Clock& clock_;
   Book book_;
   Metrics metrics_;
+  std::vector<std::pair<std::uint64_t, StatusListener>> status_listeners_;
+  std::uint64_t next_status_listener_ = 1;
   std::map<std::string, std::unique_ptr<Venue>, std::less<>> venues_;
   std::size_t in_flight_ = 0;
+  bool stopping_ = false;  // stop() was called: venue status changes are no longer news
   std::uint64_t next_correlation_ = 1;
   std::unique_ptr<AuditLog> audit_;
   bool dry_run_ = false;

@@ -249,7 +249,7 @@ Config load_config(const std::string& path) {
   const auto& o = c.object(root, "(top level)");
   c.known_keys(o, "",
                {"venues", "policies", "timeout_ms", "cancel_on_exit", "ca_file", "audit_log", "sim",
-                "slice_ms", "load_deadline_ms"});
+                "slice_ms", "load_deadline_ms", "control_socket", "reload_on_change"});
   Config cfg;
   cfg.path = path;
   if (auto* venues = o.if_contains("venues")) {
@@ -273,6 +273,14 @@ Config load_config(const std::string& path) {
   c.integer(o, "", "load_deadline_ms", cfg.load_deadline_ms, 1);
   c.string(o, "", "ca_file", cfg.ca_file);
   c.string(o, "", "audit_log", cfg.audit_log);
+  if (auto* cs = o.if_contains("control_socket"); cs && cs->is_bool()) {
+    if (cs->get_bool()) c.fail("control_socket", "a path, or false to turn the socket off");
+    cfg.control = false;
+  } else {
+    c.string(o, "", "control_socket", cfg.control_socket);
+    if (cs && cfg.control_socket.empty()) c.fail("control_socket", "empty path (false turns it off)");
+  }
+  c.boolean(o, "", "reload_on_change", cfg.reload_on_change);
   if (auto* s = o.if_contains("sim")) {
     const auto& so = c.object(*s, "sim");
     c.known_keys(so, "sim", {"seed_rfqs", "seed_spread_ms", "seed"});

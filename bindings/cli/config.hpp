@@ -81,6 +81,11 @@ struct Config {
   std::int64_t load_deadline_ms = 2000;
   std::string ca_file;
   std::string audit_log;  // JSON-lines file of every cancel request; "" = none
+  // The Unix socket of `rfqd ctl`: "" = the default (default_control_socket(), skipped with a
+  // warning when another rfqd holds it); control_socket = false in the file turns it off.
+  std::string control_socket;
+  bool control = true;
+  bool reload_on_change = true;  // inotify on policy files and their modules
   SimConfig sim;
 };
 

@@ -1,9 +1,10 @@
-// rfqd: the standalone daemon. Subcommands: run, test, check, sim.
+// rfqd: the standalone daemon. Subcommands: run, test, check, sim, ctl.
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iostream>
 
 #include "bindings/cli/check_command.hpp"
+#include "bindings/cli/control.hpp"
 #include "bindings/cli/run_command.hpp"
 #include "bindings/cli/test_command.hpp"
 #include "engine/core/log.hpp"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
       "Config keys of note: audit_log = \"FILE\" appends one JSON line per cancel request "
       "(policy, script hash, venue, ids, outcome, latency); cancel_on_exit = true runs "
       "cancel_all on every venue after SIGINT/SIGTERM or --duration, before exiting. "
+      "Policies reload on file change (reload_on_change), SIGHUP or `rfqd ctl reload`; "
+      "control_socket = \"PATH\" (or false) sets the socket of `rfqd ctl`. "
       "See docs/operations.md.");
 
   rfq::cli::TestOptions test;
@@ -62,6 +65,23 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--journal", sim.journal_path, "append every request as JSON lines here");
   sim_cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
 
+  rfq::cli::CtlOptions ctl;
+  auto* ctl_cmd = app.add_subcommand(
+      "ctl", "talk to a running rfqd over its control socket: status, reload, pause, resume");
+  ctl_cmd->add_option("command", ctl.command, "status | reload | pause | resume")
+      ->required()
+      ->check(CLI::IsMember({"status", "reload", "pause", "resume"}));
+  ctl_cmd->add_option("policy", ctl.policy, "one policy by name (default: every policy)");
+  ctl_cmd->add_option("--socket", ctl.socket,
+                      "the daemon's socket (default: control_socket of --config, else "
+                      "$XDG_RUNTIME_DIR/rfqd.sock or /tmp/rfqd-UID/rfqd.sock)");
+  ctl_cmd->add_option("--config", ctl.config_path, "read control_socket from this config");
+  ctl_cmd->add_flag("--json", ctl.json, "print the daemon's answer as JSON");
+  ctl_cmd->add_option("--timeout", ctl.timeout_s, "seconds to wait for the answer (default 10)")
+      ->check(CLI::PositiveNumber);
+  ctl_cmd->footer("Exit codes: 0 ok; 1 refused (unknown policy, a reload that failed: the old "
+                  "version keeps serving); 2 usage, or no rfqd at the socket.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -77,6 +97,7 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd) return rfq::cli::run_command(run);
   if (*test_cmd) return rfq::cli::test_command(test, std::cout, std::cerr);
+  if (*ctl_cmd) return rfq::cli::ctl_command(ctl, std::cout, std::cerr);
   if (*check_cmd) return rfq::cli::check_command(check, std::cout, std::cerr);
   if (*sim_cmd) {
     if (deribit_opt->count() > 0) sim.deribit_port = deribit_port;

@@ -7,9 +7,14 @@
 #include <iostream>
 #include <memory>
 
+#include <boost/json.hpp>
+#include <unistd.h>
+
 #include "bindings/cli/config.hpp"
+#include "bindings/cli/control.hpp"
 #include "bindings/lua/lua_task.hpp"
-#include "bindings/modules/policy_host.hpp"
+#include "bindings/modules/policy_set.hpp"
+#include "engine/core/file_watch.hpp"
 #include "engine/core/audit.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/log.hpp"
@@ -234,7 +239,9 @@ void print_summary(std::ostream& out, const Engine& engine, double seconds) {
 class Runner {
  public:
   Runner(const RunOptions& opts, Config cfg)
-      : opts_(opts), cfg_(std::move(cfg)), clock_(io_), engine_(io_, clock_), signals_(io_) {}
+      : opts_(opts), cfg_(std::move(cfg)), clock_(io_), engine_(io_, clock_), signals_(io_) {
+    policies_.on_files_changed([this] { watch_files(); });
+  }
 
   int run() {
     if (!cfg_.audit_log.empty()) engine_.set_audit(open_audit(cfg_));
@@ -253,6 +260,7 @@ class Runner {
           io_, clock_, engine_.book(), deribit_options(cfg_, sim_.get())));
     }
     if (int rc = load_policies(); rc != 0) return rc;
+    if (int rc = open_control(); rc != 0) return rc;
     if (opts_.dry_run) log_->warn("dry run: policies run on live data; no cancel is sent");
     if (engine_.audit()) log_->info("audit log: {}", engine_.audit()->path());
     started_ = clock_.steady_now();
@@ -273,13 +281,13 @@ class Runner {
   }
 
  private:
-  // SIGINT/SIGTERM stop cleanly. SIGHUP will mean "reload"; until then it is logged and
-  // ignored rather than killing the process (its default action).
+  // SIGINT/SIGTERM stop cleanly; SIGHUP reloads every policy.
   void wait_for_signal() {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        log_->warn("SIGHUP: policy reload is not available in this version; ignored");
+        std::string error;
+        if (!stopping_) policies_.reload("", "SIGHUP", {}, error);
         return wait_for_signal();
       }
       log_->info("signal {}: shutting down", sig);
@@ -293,32 +301,150 @@ class Runner {
                            Millis(cfg_.timeout_ms)};
       spec.watchdog_slice = Millis(cfg_.slice_ms);
       spec.load_deadline = Millis(cfg_.load_deadline_ms);
-      auto host = std::make_unique<lua::PolicyHost>(engine_, std::move(spec));
       std::string error;
-      if (!host->load(error)) {
-        std::cerr << "rfqd: policy " << pc.script << ": " << error << "\n";
+      if (!policies_.add(std::move(spec), error)) {
+        std::cerr << "rfqd: policy " << error << "\n";
         return 2;
       }
-      policies_.push_back(std::move(host));
     }
     return 0;
+  }
+
+  // The control socket: a configured path that cannot be used is a config error; the default
+  // one, when another rfqd holds it, is skipped with a warning.
+  int open_control() {
+    if (!cfg_.control) return 0;
+    control_ = std::make_unique<ControlServer>(
+        io_, [this](const boost::json::object& req, ControlServer::Reply reply) {
+          control(req, std::move(reply));
+        });
+    const std::string path =
+        cfg_.control_socket.empty() ? default_control_socket() : cfg_.control_socket;
+    std::string error;
+    if (control_->listen(path, error)) {
+      log_->info("control socket: {}", path);
+      return 0;
+    }
+    control_.reset();
+    if (!cfg_.control_socket.empty()) {
+      std::cerr << "rfqd: config " << cfg_.path << ": key 'control_socket': " << error << "\n";
+      return 2;
+    }
+    log_->warn("control socket off: {} (set control_socket in the config)", error);
+    return 0;
+  }
+
+  // One `rfqd ctl` request.
+  void control(const boost::json::object& req, ControlServer::Reply reply) {
+    namespace json = boost::json;
+    auto field = [&](const char* key) {
+      const auto* v = req.if_contains(key);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    const std::string command = field("command");
+    const std::string policy = field("policy");
+    auto refuse = [&](const std::string& message) {
+      reply(json::object{{"ok", false}, {"error", message}});
+    };
+    if (stopping_) return refuse("rfqd is shutting down");
+    std::string error;
+    if (command == "status") {
+      if (!policy.empty() && policies_.find(policy) == nullptr) {
+        return refuse("no policy named '" + policy + "'");
+      }
+      json::object out = policies_.status(policy);
+      out["ok"] = true;
+      out["pid"] = static_cast<std::int64_t>(::getpid());
+      out["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
+                            clock_.steady_now() - started_).count();
+      out["dry_run"] = engine_.dry_run();
+      out["in_flight"] = engine_.in_flight();
+      json::array venues;
+      for (const auto& name : engine_.venue_names()) {
+        const Venue* v = engine_.venue(name);
+        json::object vo{{"name", name}};
+        const auto st = v->status();
+        vo["connection"] = st == VenueStatus::up ? "up" : st == VenueStatus::down ? "down" : "starting";
+        json::array lanes;
+        for (const auto& l : v->budget()) {
+          lanes.push_back(json::object{{"endpoint", l.endpoint}, {"limit", l.limit},
+                                       {"window_ms", l.window.count()}, {"remaining", l.remaining},
+                                       {"queued", l.queued}});
+        }
+        vo["budget"] = std::move(lanes);
+        venues.push_back(std::move(vo));
+      }
+      out["venues"] = std::move(venues);
+      json::object counters;
+      for (const auto& [k, n] : engine_.metrics().counters()) counters[k] = n;
+      out["counters"] = std::move(counters);
+      return reply(std::move(out));
+    }
+    if (command == "reload") {
+      auto shared = std::make_shared<ControlServer::Reply>(std::move(reply));
+      const bool known = policies_.reload(
+          policy, "rfqd ctl", [shared](std::vector<lua::ReloadOutcome> outcomes) {
+            json::array results;
+            bool all_ok = true;
+            for (const auto& o : outcomes) {
+              json::object r{{"policy", o.policy}, {"ok", o.ok}, {"version", o.version},
+                             {"took_us", o.took_us}};
+              if (!o.ok) r["error"] = o.error;
+              all_ok = all_ok && o.ok;
+              results.push_back(std::move(r));
+            }
+            (*shared)(json::object{{"ok", all_ok}, {"results", std::move(results)}});
+          },
+          error);
+      if (!known) (*shared)(json::object{{"ok", false}, {"error", error}});
+      return;
+    }
+    if (command == "pause" || command == "resume") {
+      const bool ok = command == "pause" ? policies_.pause(policy, error)
+                                         : policies_.resume(policy, error);
+      if (!ok) return refuse(error);
+      json::array results;
+      json::object st = policies_.status(policy);
+      for (const auto& p : st["policies"].as_array()) {
+        results.push_back(json::object{{"policy", p.as_object().at("name")}, {"ok", true},
+                                       {"state", p.as_object().at("state")}});
+      }
+      return reply(json::object{{"ok", true}, {"results", std::move(results)}});
+    }
+    refuse("unknown command '" + command + "' (status, reload, pause or resume)");
+  }
+
+  // inotify on every policy file and module: a change reloads the policies that use it.
+  void watch_files() {
+    if (!cfg_.reload_on_change || stopping_) return;
+    if (!watch_) {
+      watch_ = std::make_unique<FileWatch>(io_, [this](const std::string& path) {
+        if (stopping_) return;
+        const auto files = policies_.files();
+        auto it = files.find(path);
+        if (it == files.end()) return;
+        const std::string reason = "file changed: " + path;
+        std::string error;
+        for (const auto& name : it->second) policies_.reload(name, reason, {}, error);
+      });
+    }
+    std::set<std::string> paths;
+    for (const auto& [path, names] : policies_.files()) paths.insert(path);
+    std::string error;
+    if (!watch_->watch(paths, error)) log_->warn("reload on change: {}", error);
   }
 
   // Venues have loaded their books; run each policy's main chunk. A main chunk that fails
   // before its first yield is a start-up error (exit 2), like a syntax error.
   void start_policies() {
     if (stopping_) return;
-    for (auto& p : policies_) p->start();
-    asio::post(io_, [this] {
-      for (auto& p : policies_) {
-        auto main = p->main_task();
-        if (main && main->state() == lua::TaskState::Finished && !main->ok()) {
-          std::cerr << "rfqd: policy " << p->spec().script << " failed at start: "
-                    << main->error() << "\n";
-          exit_code_ = 2;
-          shutdown();
-          return;
-        }
+    policies_.start([this](std::vector<std::string> failures) {
+      if (stopping_) return;
+      if (!failures.empty()) {
+        for (const auto& f : failures) std::cerr << "rfqd: policy " << f << "\n";
+        exit_code_ = 2;
+        shutdown();
+        return;
       }
       log_->info("{} policies running", policies_.size());
     });
@@ -332,6 +458,8 @@ class Runner {
     stopping_ = true;
     duration_timer_.cancel();
     signals_.cancel();
+    watch_.reset();
+    control_.reset();
     policies_.clear();
     drain_until_ = clock_.steady_now() + kDrainDeadline;
     if (cfg_.cancel_on_exit) return cancel_on_exit();
@@ -400,7 +528,9 @@ class Runner {
   Engine engine_;
   asio::signal_set signals_;
   std::unique_ptr<EmbeddedSim> sim_;
-  std::vector<std::unique_ptr<lua::PolicyHost>> policies_;
+  lua::PolicySet policies_{engine_};
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<FileWatch> watch_;
   TimerHandle duration_timer_;
   TimerHandle drain_timer_;
   TimerHandle exit_cancel_timer_;

@@ -95,11 +95,22 @@ void LuaTask::deliver(const Ticket& ticket, Pusher push) {
   auto t = ticket.task.lock();
   if (!t || !*t->vm_alive_) return;
   boost::asio::post(t->vm_.io(), [ticket, push = std::move(push)]() mutable {
-    auto t = ticket.task.lock();
-    if (!t || !*t->vm_alive_ || t->generation_ != ticket.generation) return;  // stale: dropped
-    if (t->state_ != TaskState::Suspended || t->operation_seq_ != ticket.operation) return;
-    t->resume_with(push);
+    resume_if_current(ticket, std::move(push));
   });
+}
+
+// A paused VM holds the result until it resumes; the ticket is checked again then.
+void LuaTask::resume_if_current(const Ticket& ticket, Pusher push) {
+  auto t = ticket.task.lock();
+  if (!t || !*t->vm_alive_ || t->generation_ != ticket.generation) return;  // stale: dropped
+  if (t->state_ != TaskState::Suspended || t->operation_seq_ != ticket.operation) return;
+  if (t->vm_.paused()) {
+    t->vm_.when_running([ticket, push = std::move(push)]() mutable {
+      resume_if_current(ticket, std::move(push));
+    });
+    return;
+  }
+  t->resume_with(push);
 }
 
 // The completion's values are built on the main thread under pcall, then moved over.

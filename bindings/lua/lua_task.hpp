@@ -73,6 +73,7 @@ class LuaTask : public std::enable_shared_from_this<LuaTask> {
 
  private:
   friend class LuaVm;
+  static void resume_if_current(const Ticket& ticket, Pusher push);
   void start(int nargs);
   void resume(int nargs);
   void resume_with(Pusher& push);

@@ -198,6 +198,7 @@ CallResult l_require(lua_State* L) {
       tried += "\n\tno file '" + path + "'";
       continue;
     }
+    vm.note_required_file(path);
     std::string error;
     if (!LuaVm::load_file(L, path, error)) throw LuaMisuse("require: " + error);
     // Protected call: a module error must not longjmp across this frame's C++ locals. The
@@ -230,6 +231,7 @@ struct LuaVm::Timer {
   std::string name;
   TimerHandle handle;
   std::weak_ptr<LuaTask> last;
+  bool due = false;  // a one-shot that came due while the VM was paused
 };
 
 LuaVm::LuaVm(boost::asio::io_context& io, Clock& clock, VmOptions options)
@@ -448,11 +450,46 @@ std::shared_ptr<LuaTask> LuaVm::spawn_from(lua_State* from, int nargs, std::stri
   *static_cast<LuaTask**>(lua_getextraspace(co)) = task.get();
   tasks_.emplace(task.get(), task);
   std::weak_ptr<LuaTask> weak = task;
-  boost::asio::post(io_, [weak, gen = generation_, nargs] {
-    auto t = weak.lock();
-    if (t && t->generation() == gen && t->state() == TaskState::NotStarted) t->start(nargs);
+  boost::asio::post(io_, [this, alive = alive_, weak, gen = generation_, nargs] {
+    if (!*alive) return;
+    when_running([weak, gen, nargs] {
+      auto t = weak.lock();
+      if (t && t->generation() == gen && t->state() == TaskState::NotStarted) t->start(nargs);
+    });
   });
   return task;
+}
+
+void LuaVm::when_running(UniqueFunction<void()> fn) {
+  if (paused_) {
+    held_.push_back(std::move(fn));
+    return;
+  }
+  fn();
+}
+
+void LuaVm::set_paused(bool paused) {
+  if (paused_ == paused || closing_) return;
+  paused_ = paused;
+  if (paused_) return;
+  // Held work runs from the loop, in the order it came; a pause in between holds the rest again.
+  auto held = std::exchange(held_, {});
+  for (auto& fn : held) {
+    boost::asio::post(io_, [this, alive = alive_, fn = std::make_shared<UniqueFunction<void()>>(
+                                                      std::move(fn))]() mutable {
+      if (*alive) when_running(std::move(*fn));
+    });
+  }
+  std::vector<std::uint64_t> due;
+  for (const auto& [id, t] : timers_) {
+    if (t->due) due.push_back(id);
+  }
+  std::sort(due.begin(), due.end());  // in the order they were made
+  for (auto id : due) {
+    boost::asio::post(io_, [this, alive = alive_, id] {
+      if (*alive) fire(id);
+    });
+  }
 }
 
 void LuaVm::forget(LuaTask* task) { tasks_.erase(task); }
@@ -483,6 +520,14 @@ void LuaVm::fire(std::uint64_t id) {
   Timer& t = *it->second;
   const bool repeat = t.interval.count() > 0;
   if (repeat) t.handle = clock_.schedule(t.interval, [this, id] { fire(id); });
+  if (paused_) {
+    if (repeat) {
+      ++skipped_ticks_;
+    } else {
+      t.due = true;
+    }
+    return;
+  }
   // A tick whose previous run is still suspended is skipped, so slow ticks never pile up.
   if (auto last = t.last.lock(); last && last->state() != TaskState::Finished) {
     ++skipped_ticks_;

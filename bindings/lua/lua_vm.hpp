@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/core/clock.hpp"
+#include "engine/core/unique_function.hpp"
 
 struct lua_State;
 struct lua_Debug;
@@ -118,7 +119,13 @@ class LuaVm {
   void set_host(void* host) { host_ = host; }
   void* host() const { return host_; }
 
+  // The files require() loaded (or found and failed to load), in order: what a hot reload
+  // watches beside the policy file.
+  const std::vector<std::string>& required_files() const { return required_files_; }
+  void note_required_file(const std::string& path) { required_files_.push_back(path); }
+
   std::size_t memory_used() const { return memory_used_; }
+  std::uint64_t tasks_started() const { return next_task_id_ - 1; }
   std::size_t live_tasks() const { return tasks_.size(); }
   std::uint64_t errors() const { return errors_; }
   bool closing() const { return closing_; }
@@ -128,6 +135,18 @@ class LuaVm {
   void cancel_timer(std::uint64_t id);
   std::size_t timer_count() const { return timers_.size(); }
   std::uint64_t skipped_ticks() const { return skipped_ticks_; }
+  // Pause (rfqd ctl pause, the embedding API): the VM keeps its state, timers and in-flight
+  // operations, but runs no Lua. While paused, a task start or an operation's result is held
+  // and runs on resume, in order; a repeating timer's ticks are skipped (counted in
+  // skipped_ticks); a one-shot timer that comes due fires on resume. Events are the host's
+  // business (PolicyHost drops them and counts them in note_dropped_event).
+  void set_paused(bool paused);
+  bool paused() const { return paused_; }
+  // Runs fn now, or on resume when paused.
+  void when_running(UniqueFunction<void()> fn);
+  std::size_t held() const { return held_.size(); }
+  void note_dropped_event() { ++dropped_events_; }
+  std::uint64_t dropped_events() const { return dropped_events_; }
   // Set false when the VM closes; tasks that outlive it (held by a late completion) check it.
   std::shared_ptr<const bool> alive() const { return alive_; }
 
@@ -160,6 +179,10 @@ class LuaVm {
   void* host_ = nullptr;
   std::uint64_t errors_ = 0;
   std::uint64_t skipped_ticks_ = 0;
+  bool paused_ = false;
+  std::vector<UniqueFunction<void()>> held_;  // work that came while paused, in order
+  std::uint64_t dropped_events_ = 0;
+  std::vector<std::string> required_files_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   int host_depth_ = 0;
   int hook_every_ = 0;           // instructions between two hook calls

@@ -1,5 +1,9 @@
 #include "bindings/modules/module_util.hpp"
 
+#include <cmath>
+
+#include "engine/book/exposure.hpp"
+#include "engine/book/fill.hpp"
 #include "engine/book/rfq.hpp"
 #include "engine/engine.hpp"
 
@@ -96,6 +100,71 @@ void push_rfq(lua_State* L, const Rfq& r) {
     lua_rawseti(L, -2, i++);
   }
   lua_setfield(L, -2, "legs");
+}
+
+void push_number(lua_State* L, double value) {
+  constexpr double kExact = 9007199254740992.0;  // 2^53
+  if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) <= kExact) {
+    lua_pushinteger(L, static_cast<lua_Integer>(value));
+  } else {
+    lua_pushnumber(L, value);
+  }
+}
+
+void push_fill(lua_State* L, const Fill& f) {
+  lua_createtable(L, 0, 7);
+  set_field(L, "venue", f.venue);
+  set_field(L, "id", f.id);
+  set_optional(L, "client_id", f.client_id);
+  set_optional(L, "label", f.label);
+  set_field(L, "time_ms", f.time_ms);
+  if (f.price) {
+    push_number(L, *f.price);
+    lua_setfield(L, -2, "price");
+  }
+  lua_createtable(L, static_cast<int>(f.legs.size()), 0);
+  lua_Integer i = 1;
+  for (const auto& leg : f.legs) {
+    lua_createtable(L, 0, 5);
+    set_field(L, "instrument", leg.instrument);
+    set_field(L, "underlying", leg.underlying);
+    set_field(L, "side", leg.side);
+    push_number(L, leg.size);
+    lua_setfield(L, -2, "size");
+    if (leg.price) {
+      push_number(L, *leg.price);
+      lua_setfield(L, -2, "price");
+    }
+    lua_rawseti(L, -2, i++);
+  }
+  lua_setfield(L, -2, "legs");
+}
+
+void push_exposure(lua_State* L, const Exposure& exposure) {
+  lua_createtable(L, 0, static_cast<int>(exposure.venues().size()));
+  for (const auto& [venue, underlyings] : exposure.venues()) {
+    lua_pushlstring(L, venue.data(), venue.size());
+    lua_createtable(L, 0, static_cast<int>(underlyings.size()));
+    for (const auto& [underlying, bucket] : underlyings) {
+      lua_pushlstring(L, underlying.data(), underlying.size());
+      lua_createtable(L, 0, 2);
+      push_number(L, bucket.filled_net);
+      lua_setfield(L, -2, "filled_net");
+      push_number(L, bucket.open_gross);
+      lua_setfield(L, -2, "open_gross");
+      lua_rawset(L, -3);
+    }
+    lua_rawset(L, -3);
+  }
+}
+
+const char* status_name(VenueStatus status) {
+  switch (status) {
+    case VenueStatus::starting: return "starting";
+    case VenueStatus::up: return "up";
+    case VenueStatus::down: return "down";
+  }
+  return "down";
 }
 
 bool confirm_option(lua_State* L, int idx, const char* fn) {

@@ -14,7 +14,10 @@ extern "C" {
 }
 
 namespace rfq {
+class Exposure;
+struct Fill;
 struct Rfq;
+enum class VenueStatus;
 }
 
 namespace rfq::lua {
@@ -35,7 +38,18 @@ Millis timeout_option(lua_State* L, int idx, const char* fn);
 // Pushes an RFQ as scripts see it: { venue, id, client_id?, state, raw_state, label?,
 // created_ms, expires_ms, legs = { { instrument, side, size } } }.
 void push_rfq(lua_State* L, const Rfq& r);
-// Registers rfq.on into the rfq table on top of the stack.
+// A number as scripts read it: an integer when the value is integral (and exactly
+// representable), else a float.
+void push_number(lua_State* L, double value);
+// Pushes a fill as scripts see it (rfq.on("fill")): { venue, id, client_id?, label?, time_ms,
+// price?, legs = { { instrument, underlying, side, size, price? } } }.
+void push_fill(lua_State* L, const Fill& fill);
+// Pushes exposure as rfq.exposure() returns it:
+// { [venue] = { [underlying] = { filled_net = N, open_gross = N } } }.
+void push_exposure(lua_State* L, const Exposure& exposure);
+// "starting", "up" or "down".
+const char* status_name(VenueStatus status);
+// Registers rfq.on, rfq.exposure and rfq.venues into the rfq table on top of the stack.
 void register_events(lua_State* L);
 // Reads an optional boolean confirm option of the table at idx (false when absent).
 bool confirm_option(lua_State* L, int idx, const char* fn);

@@ -10,6 +10,7 @@
 #include "bindings/lua/json_bridge.hpp"
 #include "bindings/lua/lua_task.hpp"
 #include "engine/auth/sha256.hpp"
+#include "engine/book/fill.hpp"
 #include "engine/core/audit.hpp"
 #include "engine/core/log.hpp"
 #include "bindings/modules/module_util.hpp"
@@ -56,6 +57,8 @@ PolicyHost::PolicyHost(Engine& engine, PolicySpec spec)
   vm_->set_error_sink([this](const std::string& task, const std::string& message) {
     engine_.metrics().inc("lua.errors");
     logger_->error("[{}] task '{}' failed: {}", spec_.name, task, message);
+    last_error_ = task + ": " + message;
+    last_error_ms_ = engine_.clock().now_ms();
     if (error_observer_) error_observer_(task, message);
   });
   origin_ = std::make_shared<const Origin>(Origin{spec_.name, ""});
@@ -64,20 +67,13 @@ PolicyHost::PolicyHost(Engine& engine, PolicySpec spec)
 
 PolicyHost::~PolicyHost() {
   *alive_ = false;
-  if (book_listener_ != 0) engine_.book().unlisten(book_listener_);
+  handlers_.clear();
+  unlisten_unused();
 }
 
 std::uint64_t PolicyHost::on(std::string event, int fn_ref, std::string name) {
   const std::uint64_t id = next_handler_++;
-  if (event == "rfq" && book_listener_ == 0) {
-    // Events are copied and posted: a handler never runs inside the book's change (which may
-    // be inside another rfq.* call), and always in its own task.
-    book_listener_ = engine_.book().listen([this, alive = alive_](const Rfq& r, std::string_view prev) {
-      boost::asio::post(engine_.io(), [this, alive, r, prev = std::string(prev)] {
-        if (*alive) dispatch_rfq(r, prev);
-      });
-    });
-  }
+  listen_for(event);
   handlers_.push_back({id, std::move(event), fn_ref, std::move(name)});
   return id;
 }
@@ -87,11 +83,60 @@ void PolicyHost::off(std::uint64_t id) {
   if (it == handlers_.end()) return;
   luaL_unref(vm_->state(), LUA_REGISTRYINDEX, it->fn_ref);
   handlers_.erase(it);
-  const bool any_rfq = std::any_of(handlers_.begin(), handlers_.end(),
-                                   [](const Handler& h) { return h.event == "rfq"; });
-  if (!any_rfq && book_listener_ != 0) {
-    engine_.book().unlisten(book_listener_);
-    book_listener_ = 0;
+  unlisten_unused();
+}
+
+// Events are copied and posted: a handler never runs inside the engine's change (which may be
+// inside another rfq.* call), and always in its own task.
+void PolicyHost::listen_for(const std::string& event) {
+  Book& book = engine_.book();
+  auto& io = engine_.io();
+  if (event == "rfq" && book_listener_ == 0) {
+    book_listener_ = book.listen([this, alive = alive_, &io](const Rfq& r, std::string_view prev) {
+      boost::asio::post(io, [this, alive, r, prev = std::string(prev)] {
+        if (*alive) dispatch_rfq(r, prev);
+      });
+    });
+  } else if (event == "fill" && fill_listener_ == 0) {
+    fill_listener_ = book.listen_fills([this, alive = alive_, &io](const Fill& f) {
+      boost::asio::post(io, [this, alive, f] {
+        if (*alive) dispatch_fill(f);
+      });
+    });
+  } else if (event == "exposure" && exposure_listener_ == 0) {
+    // Coalesced: one posted event carries every change made before it runs.
+    exposure_listener_ = book.listen_exposure([this, alive = alive_, &io] {
+      if (exposure_pending_) return;
+      exposure_pending_ = true;
+      boost::asio::post(io, [this, alive] {
+        if (*alive) dispatch_exposure();
+      });
+    });
+  } else if (event == "venue" && status_listener_ == 0) {
+    status_listener_ = engine_.listen_status(
+        [this, alive = alive_, &io](std::string_view venue, VenueStatus status) {
+          boost::asio::post(io, [this, alive, venue = std::string(venue), status] {
+            if (*alive) dispatch_venue(venue, status);
+          });
+        });
+  }
+}
+
+void PolicyHost::unlisten_unused() {
+  const auto unused = [this](const char* event) {
+    return std::none_of(handlers_.begin(), handlers_.end(),
+                        [event](const Handler& h) { return h.event == event; });
+  };
+  for (auto [event, id] : {std::pair{"rfq", &book_listener_}, std::pair{"fill", &fill_listener_},
+                           std::pair{"exposure", &exposure_listener_}}) {
+    if (*id != 0 && unused(event)) {
+      engine_.book().unlisten(*id);
+      *id = 0;
+    }
+  }
+  if (status_listener_ != 0 && unused("venue")) {
+    engine_.unlisten_status(status_listener_);
+    status_listener_ = 0;
   }
 }
 
@@ -122,6 +167,51 @@ void PolicyHost::dispatch_rfq(const Rfq& rfq, const std::string& previous) {
 
 namespace {
 
+int push_fill_event(lua_State* L) {
+  push_fill(L, *static_cast<const Fill*>(lua_touserdata(L, 1)));
+  return 1;
+}
+
+struct VenueEvent {
+  const std::string* venue;
+  VenueStatus status;
+};
+
+int push_venue_event(lua_State* L) {
+  const auto* ev = static_cast<const VenueEvent*>(lua_touserdata(L, 1));
+  lua_pushlstring(L, ev->venue->data(), ev->venue->size());
+  lua_pushstring(L, status_name(ev->status));
+  return 2;
+}
+
+int push_exposure_event(lua_State* L) {
+  push_exposure(L, static_cast<const Book*>(lua_touserdata(L, 1))->exposure());
+  lua_pushliteral(L, "engine");
+  return 2;
+}
+
+}  // namespace
+
+void PolicyHost::dispatch_fill(const Fill& fill) {
+  dispatch("fill", &push_fill_event, const_cast<Fill*>(&fill), 1);
+}
+
+void PolicyHost::dispatch_venue(const std::string& venue, VenueStatus status) {
+  VenueEvent ev{&venue, status};
+  dispatch("venue", &push_venue_event, &ev, 2);
+}
+
+void PolicyHost::dispatch_exposure() {
+  Book& book = engine_.book();
+  // Expiry first (its changes join this event: the flag is still set), so that open_gross
+  // counts only RFQs that can still trade.
+  book.expire_due(engine_.clock().now_ms());
+  exposure_pending_ = false;
+  dispatch("exposure", &push_exposure_event, &book, 2);
+}
+
+namespace {
+
 struct PublishedEvent {
   const boost::json::value* value;
 };
@@ -129,19 +219,28 @@ struct PublishedEvent {
 int push_published(lua_State* L) {
   const auto* ev = static_cast<const PublishedEvent*>(lua_touserdata(L, 1));
   push_json(L, *ev->value);
-  return 1;
+  lua_pushliteral(L, "host");
+  return 2;
 }
 
 }  // namespace
 
 std::size_t PolicyHost::publish(std::string_view event, const boost::json::value& value) {
-  if (event == "rfq") return 0;  // RFQ events come from the book only
+  if (event != "exposure") return 0;  // the others come from the engine only
   PublishedEvent ev{&value};
-  return dispatch(event, &push_published, &ev, 1);
+  return dispatch(event, &push_published, &ev, 2);
 }
 
 std::size_t PolicyHost::dispatch(std::string_view event, lua_CFunction push, void* args,
                                  int nargs) {
+  // A paused policy runs nothing: events that come meanwhile are dropped, not replayed later.
+  if (vm_->paused()) {
+    if (std::any_of(handlers_.begin(), handlers_.end(),
+                    [event](const Handler& h) { return h.event == event; })) {
+      vm_->note_dropped_event();
+    }
+    return 0;
+  }
   lua_State* L = vm_->state();
   // A handler may cancel itself or others from its task; tasks start later, so a copy of the
   // list as it is now is what this event goes to.

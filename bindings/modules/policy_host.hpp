@@ -19,8 +19,10 @@ class logger;
 
 namespace rfq {
 class Engine;
+struct Fill;
 struct Origin;
 struct Rfq;
+enum class VenueStatus;
 }
 
 namespace rfq::lua {
@@ -61,6 +63,14 @@ class PolicyHost {
   LuaVm& vm() { return *vm_; }
   std::shared_ptr<LuaTask> main_task() const { return main_; }
   std::uint64_t errors() const { return vm_->errors(); }
+  // The latest task error ("task: message", traceback included) and its wall time (ms), or "".
+  const std::string& last_error() const { return last_error_; }
+  std::int64_t last_error_ms() const { return last_error_ms_; }
+  // Pause keeps the policy loaded but runs none of its Lua (LuaVm::set_paused); events that
+  // come while paused are dropped and counted (vm().dropped_events()).
+  void pause() { vm_->set_paused(true); }
+  void resume() { vm_->set_paused(false); }
+  bool paused() const { return vm_->paused(); }
   // "sha256:<hex>" of the script's content as last loaded ("" before a load).
   const std::string& script_hash() const;
   // Who this policy's cancels come from, for the audit log: name and script_hash.
@@ -75,16 +85,23 @@ class PolicyHost {
   void log(LogLevel level, const char* where, const char* message) noexcept;
 
   // rfq.on: fn_ref (a registry reference the host now owns) runs in a new task for every
-  // event of that name. Events: "rfq" (fn(r, previous_state), from the book) and "exposure"
-  // (fn(value), values the host publishes). Returns an id for off().
+  // event of that name. Events (each posted, never run inside the change that caused it):
+  //   "rfq"       fn(r, previous_state): every state change the book records
+  //   "fill"      fn(trade): every fill the book records (once per fill)
+  //   "exposure"  fn(exposure, "engine"): the book's exposure after it changed, at most once per
+  //               loop turn (changes meanwhile join the pending event); and fn(value, "host")
+  //               for every value the host publishes
+  //   "venue"     fn(venue, status): a venue went "down" or came "up"
+  // The engine listeners behind an event are registered while the event has a handler.
+  // Returns an id for off().
   std::uint64_t on(std::string event, int fn_ref, std::string name);
   void off(std::uint64_t id);
   std::size_t handler_count() const { return handlers_.size(); }
 
   // Delivers a host-published value (plain data: objects, arrays, strings, numbers, booleans)
-  // to every handler of `event`, each in its own task; the value is copied into the policy's
-  // state. Returns the handlers it started; "rfq" handlers never get a published value (RFQ
-  // events come from the book only): 0.
+  // to every "exposure" handler as fn(value, "host"), each in its own task; the value is copied
+  // into the policy's state. Returns the handlers it started; any other event is the engine's
+  // own (RFQ states, fills, venue status), never published: 0.
   std::size_t publish(std::string_view event, const boost::json::value& value);
 
  private:
@@ -95,6 +112,13 @@ class PolicyHost {
     std::string name;
   };
   void dispatch_rfq(const Rfq& rfq, const std::string& previous);
+  void dispatch_fill(const Fill& fill);
+  void dispatch_venue(const std::string& venue, VenueStatus status);
+  void dispatch_exposure();
+  // Registers the engine listener behind `event` if none is, or drops it when `event` has
+  // no handler left.
+  void listen_for(const std::string& event);
+  void unlisten_unused();
   // Starts one task per handler of `event`; push(L) gets `args` as its light userdata and
   // pushes the nargs arguments. Returns the tasks started.
   std::size_t dispatch(std::string_view event, int (*push)(lua_State*), void* args, int nargs);
@@ -105,9 +129,16 @@ class PolicyHost {
   std::shared_ptr<const Origin> origin_;
   std::vector<Handler> handlers_;
   std::uint64_t next_handler_ = 1;
-  std::uint64_t book_listener_ = 0;  // registered with the book while an "rfq" handler exists
+  // Engine listeners, registered while a handler of their event exists (0: none).
+  std::uint64_t book_listener_ = 0;      // book: "rfq"
+  std::uint64_t fill_listener_ = 0;      // book: "fill"
+  std::uint64_t exposure_listener_ = 0;  // book: "exposure"
+  std::uint64_t status_listener_ = 0;    // engine: "venue"
+  bool exposure_pending_ = false;        // an "exposure" event is posted and not yet run
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   ErrorObserver error_observer_;
+  std::string last_error_;
+  std::int64_t last_error_ms_ = 0;
 
   Engine& engine_;
   PolicySpec spec_;

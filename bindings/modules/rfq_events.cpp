@@ -1,10 +1,12 @@
-// rfq.on: handlers for engine events, each run in its own task (DESIGN §4 "State and events").
+// rfq.on: handlers for engine events, each run in its own task; rfq.exposure and rfq.venues,
+// the state those events report (DESIGN §4 "State and events").
 
 #include <string>
 
 #include "bindings/lua/trampoline.hpp"
 #include "bindings/modules/module_util.hpp"
 #include "bindings/modules/policy_host.hpp"
+#include "engine/engine.hpp"
 
 extern "C" {
 #include <lauxlib.h>
@@ -18,16 +20,16 @@ constexpr const char* kSubscriptionMeta = "rfq.subscription";
 
 // sub = rfq.on("rfq", function(r, previous_state) end) -- fn runs in a new task after every
 // RFQ state change the book records (previous_state is nil for an RFQ new to the book)
-// sub = rfq.on("exposure", function(value) end) -- every value the host publishes
+// sub = rfq.on("fill", function(trade) end) -- once per fill the venues report
+// sub = rfq.on("exposure", function(exposure, source) end) -- source "engine": rfq.exposure()
+// after it changed (at most once per loop turn); "host": a value the host published
+// sub = rfq.on("venue", function(venue, status) end) -- status "down" | "up"
 CallResult l_on(lua_State* L) {
   std::string event = check_string(L, 1, "rfq.on", "event");
-  if (event == "fill" || event == "venue") {
-    throw LuaMisuse("rfq.on: bad argument 'event' ('" + event +
-                    "' events are not delivered by this version; 'rfq' and 'exposure' are)");
-  }
-  if (event != "rfq" && event != "exposure") {
-    throw LuaMisuse("rfq.on: bad argument 'event' ('rfq' or 'exposure' expected, got '" + event +
-                    "')");
+  if (event != "rfq" && event != "fill" && event != "exposure" && event != "venue") {
+    throw LuaMisuse("rfq.on: bad argument 'event' ('rfq', 'fill', 'exposure' or 'venue' "
+                    "expected, got '" +
+                    event + "')");
   }
   check_function(L, 2, "rfq.on", "fn");
   std::string name = "on(" + event + ") at " + where(L, 1);
@@ -48,6 +50,27 @@ CallResult l_subscription_cancel(lua_State* L) {
   return CallResult::values(0);
 }
 
+// x = rfq.exposure() -- { [venue] = { [underlying] = { filled_net, open_gross } } }, from the
+// book now (expiry applied first)
+CallResult l_exposure(lua_State* L) {
+  Engine& engine = host_of(L).engine();
+  engine.book().expire_due(engine.clock().now_ms());
+  push_exposure(L, engine.book().exposure());
+  return CallResult::values(1);
+}
+
+// v = rfq.venues() -- { [venue] = "starting" | "up" | "down" } for every configured venue
+CallResult l_venues(lua_State* L) {
+  Engine& engine = host_of(L).engine();
+  const auto names = engine.venue_names();
+  lua_createtable(L, 0, static_cast<int>(names.size()));
+  for (const auto& name : names) {
+    lua_pushstring(L, status_name(engine.venue(name)->status()));
+    lua_setfield(L, -2, name.c_str());
+  }
+  return CallResult::values(1);
+}
+
 }  // namespace
 
 void register_events(lua_State* L) {
@@ -59,6 +82,8 @@ void register_events(lua_State* L) {
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
   set_function(L, "on", &trampoline<l_on>);
+  set_function(L, "exposure", &trampoline<l_exposure>);
+  set_function(L, "venues", &trampoline<l_venues>);
 }
 
 }  // namespace rfq::lua

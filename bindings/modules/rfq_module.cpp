@@ -346,6 +346,8 @@ void open_rfq_module(PolicyHost& host) {
   set_function(L, "cancel", &trampoline<l_cancel>);
   register_bulk(L);  // cancel_batch, cancel_all, budget (after open: cancel_all uses it)
   register_events(L);  // on
+  lua_newtable(L);  // rfq.state: plain data a hot reload copies into the new version
+  lua_setfield(L, -2, "state");
   lua_newtable(L);
   set_function(L, "debug", &l_log<LogLevel::debug>);
   set_function(L, "info", &l_log<LogLevel::info>);

@@ -219,7 +219,7 @@ void unknown_venue(const char* fn, const std::string& venue) {
 void push_spread_order(lua_State* L, const sim::SimSpreadOrder& o) {
   Rfq r{"okx_spread", o.ord_id, "",          o.state == "live" ? "active" : o.state,
         o.state,      "",       o.c_time_ms, 0,
-        {},           true};
+        {},           true,     {}};
   push_rfq(L, r);
   set_field(L, "sprd_id", o.sprd_id);
 }
@@ -473,21 +473,63 @@ CallResult l_now(lua_State* L) {
   return CallResult::values(1);
 }
 
-// ok = s:fill(h[, {}]) -- active -> filled on the simulated venue
+// A number field of the table at idx (raw); nullopt when absent.
+std::optional<double> opt_number_field(lua_State* L, int idx, const char* key, const char* fn) {
+  lua_pushstring(L, key);
+  const int t = lua_rawget(L, idx);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return std::nullopt;
+  }
+  if (t != LUA_TNUMBER) {
+    std::string got(type_name(L, -1));
+    lua_pop(L, 1);
+    throw LuaMisuse(std::string(fn) + ": bad argument '" + key + "' (number expected, got " +
+                    got + ")");
+  }
+  const double v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+// How s:fill's options execute a Deribit block RFQ; none of them on OKX (its rfqs channel
+// reports neither a price nor which side of a quote was executed).
+sim::DeribitFill fill_options(lua_State* L, const std::string& venue, const char* fn) {
+  sim::DeribitFill how;
+  if (lua_isnoneornil(L, 3)) return how;
+  check_table(L, 3, fn, "options");
+  check_known_fields(L, 3, fn, {"price", "side", "amount"});
+  const auto price = opt_number_field(L, 3, "price", fn);
+  const auto side = opt_string_field(L, 3, "side", fn);
+  const auto amount = opt_number_field(L, 3, "amount", fn);
+  if (venue == "okx" && (price || side || amount)) {
+    throw LuaMisuse(std::string(fn) + ": bad argument '" +
+                    (price ? "price" : side ? "side" : "amount") +
+                    "' (okx fills carry no trade: the rfqs channel reports only the state)");
+  }
+  if (price) how.price = *price;
+  if (side) how.direction = *side;
+  how.amount = amount;
+  return how;
+}
+
+// ok = s:fill(h[, { price = P, side = "buy"|"sell", amount = A }]) -- active -> filled on the
+// simulated venue (the options: deribit's trade)
 CallResult l_fill(lua_State* L) {
   constexpr const char* fn = "s:fill";
   TestWorld& w = world_of(L, fn);
   auto [venue, id] = rfq_key(L, 2, fn);
-  if (!lua_isnoneornil(L, 3)) {
-    check_table(L, 3, fn, "options");
-    check_known_fields(L, 3, fn, {});
-  }
+  const sim::DeribitFill how = fill_options(L, venue, fn);
   bool filled = false;
   if (venue == "okx") {
     filled = w.sim().okx().fill(id);
   } else if (venue == "deribit") {
     std::int64_t n = 0;
-    filled = deribit::parse_rfq_id(id, n) && w.sim().deribit().fill(n);
+    try {
+      filled = deribit::parse_rfq_id(id, n) && w.sim().deribit().fill(n, how);
+    } catch (const std::invalid_argument& e) {
+      throw LuaMisuse(std::string(fn) + ": " + e.what());
+    }
   } else if (venue == "okx_spread") {
     throw LuaMisuse(std::string(fn) +
                     ": bad argument 'rfq' (spread orders are not filled by the simulator)");
@@ -499,20 +541,40 @@ CallResult l_fill(lua_State* L) {
   return CallResult::values(1);
 }
 
+// s:fault{ venue, kind = "outage", duration_ms } -- the venue's WebSocket goes away now
+void outage(lua_State* L, TestWorld& w, const std::string& venue, const char* fn) {
+  check_known_fields(L, 2, fn, {"venue", "kind", "duration_ms"});
+  if (venue != "okx" && venue != "okx_spread" && venue != "deribit") unknown_venue(fn, venue);
+  const auto ms = opt_integer_field(L, 2, "duration_ms", fn);
+  if (!ms) {
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'duration_ms' (an outage needs its duration in ms)");
+  }
+  if (*ms < 1 || *ms > kMaxAdvanceMs) {
+    throw LuaMisuse(std::string(fn) +
+                    ": bad argument 'duration_ms' (integer from 1 to 30 days in ms expected)");
+  }
+  w.sim().ws_outage(venue, Millis(*ms));
+}
+
 // s:fault{ venue, kind, endpoint, count, delay_ms, code, message } -- queues a simulator fault
 CallResult l_fault(lua_State* L) {
   constexpr const char* fn = "s:fault";
   TestWorld& w = world_of(L, fn);
   check_table(L, 2, fn, "fault");
-  check_known_fields(L, 2, fn,
-                     {"venue", "kind", "count", "endpoint", "delay_ms", "code", "message"});
   const std::string venue = required_string(L, 2, "venue", fn);
   const std::string kind_name = required_string(L, 2, "kind", fn);
+  if (kind_name == "outage") {
+    outage(L, w, venue, fn);
+    return CallResult::values(0);
+  }
+  check_known_fields(L, 2, fn,
+                     {"venue", "kind", "count", "endpoint", "delay_ms", "code", "message"});
   const auto kind = sim::fault_kind_from(kind_name);
   if (!kind) {
     throw LuaMisuse(std::string(fn) +
-                    ": bad argument 'kind' (delay, unavailable, drop, ws_close, auth or reject "
-                    "expected, got '" +
+                    ": bad argument 'kind' (delay, unavailable, drop, ws_close, auth, reject or "
+                    "outage expected, got '" +
                     kind_name + "')");
   }
   const std::int64_t count = opt_integer_field(L, 2, "count", fn).value_or(1);

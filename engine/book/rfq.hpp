@@ -11,6 +11,15 @@ struct RfqLeg {
   std::string instrument;
   std::string side;  // "buy" | "sell"
   std::string size;  // venue's decimal text, unchanged
+  bool operator==(const RfqLeg&) const = default;
+};
+
+// One execution the venue reports on a filled RFQ (Deribit block_rfq `trades[]`); text as the
+// venue sent it. OKX's rfqs channel reports none.
+struct RfqTrade {
+  std::string side;    // "buy" | "sell": the taker's direction of the whole structure
+  std::string amount;  // in the RFQ's amount unit
+  std::string price;   // of the structure; "" when absent
 };
 
 struct Rfq {
@@ -27,6 +36,8 @@ struct Rfq {
   // the engine inferring it from an accepted cancel or from the clock passing expires_ms.
   // confirm = true on a cancel waits for a confirmed terminal state.
   bool confirmed = false;
+  // Executions, when the venue reports them with a filled RFQ (Deribit); empty otherwise.
+  std::vector<RfqTrade> trades;
 };
 
 }  // namespace rfq

@@ -94,7 +94,8 @@
 // UNCONFIRMED (§7).
 //
 // ---- Test hooks ------------------------------------------------------------------------------
-// add_rfq() creates an open RFQ as if the account had created it; fill() moves it to filled;
+// add_rfq() creates an open RFQ as if the account had created it; fill() moves it to filled
+// with one trade (direction, price, amount: the object's `trades`, maker "SIMMAKER");
 // tick() applies due expiries now (expiry is otherwise lazy, as in OkxSim); inject() queues
 // faults for the next matching calls:
 //   delay        processed normally; the answer is held back delay_ms
@@ -185,6 +186,13 @@ struct DeribitLeg {
   int ratio = 1;
 };
 
+// One execution of a filled block RFQ, as `trades[]` of the block_rfq object shows it.
+struct DeribitTrade {
+  std::string direction;  // the taker's: "buy" the structure as its legs say, "sell" the reverse
+  double price = 0;
+  double amount = 0;
+};
+
 struct DeribitBlockRfq {
   std::int64_t block_rfq_id = 0;
   std::string state;  // open | filled | cancelled | expired
@@ -195,6 +203,14 @@ struct DeribitBlockRfq {
   std::int64_t expiration_timestamp = 0;  // Unix ms
   std::int64_t update_timestamp = 0;      // last state change (not part of Deribit's object)
   std::vector<DeribitLeg> legs;
+  std::vector<DeribitTrade> trades;  // filled: the execution fill() made
+};
+
+// How fill() executes a block RFQ: one trade of the whole amount (unless `amount` is set).
+struct DeribitFill {
+  std::string direction = "buy";
+  double price = 1;               // the sim's default price of the structure
+  std::optional<double> amount;   // (0, RFQ amount]; nullopt: all of it
 };
 
 struct NewBlockRfq {
@@ -267,8 +283,10 @@ class DeribitSim {
   // currency.
   std::int64_t add_rfq(NewBlockRfq rfq);
 
-  // open -> filled. False (nothing changes) when unknown or not open.
-  bool fill(std::int64_t block_rfq_id);
+  // open -> filled, with one trade (DeribitFill; shown in `trades` from then on). False
+  // (nothing changes) when unknown or not open. Throws std::invalid_argument for a direction
+  // other than buy/sell, a negative or non-finite price, or an amount outside (0, amount].
+  bool fill(std::int64_t block_rfq_id, DeribitFill how = {});
 
   // Throws std::invalid_argument for count < 1, delay_ms outside 0..600000 or a method the sim
   // does not serve (a typo would never match and silently do nothing).

@@ -28,6 +28,7 @@ namespace {
 constexpr std::string_view kCurrencies[] = {"BTC", "ETH", "USDC", "USDT", "EURR"};
 constexpr std::string_view kTakerChannelPrefix = "block_rfq.taker.";
 constexpr std::string_view kTaker = "SIMTAKER";
+constexpr std::string_view kMaker = "SIMMAKER";
 constexpr std::int64_t kMinTradeAmount = 10;  // the docs' example value
 constexpr std::int64_t kDefaultCount = 20;
 constexpr std::int64_t kMaxCount = 1000;
@@ -112,6 +113,18 @@ json::object detail::block_rfq_json(const DeribitBlockRfq& r) {
   o["label"] = r.label;
   o["disclosed"] = true;
   o["taker"] = kTaker;
+  if (!r.trades.empty()) {  // only when filled, as the taker view has them
+    json::array trades;
+    for (const auto& t : r.trades) {
+      json::object j;
+      j["direction"] = t.direction;
+      j["price"] = amount_json(t.price);
+      j["amount"] = amount_json(t.amount);
+      j["maker"] = kMaker;
+      trades.push_back(std::move(j));
+    }
+    o["trades"] = std::move(trades);
+  }
   return o;
 }
 
@@ -216,10 +229,22 @@ std::int64_t DeribitSim::add_rfq(NewBlockRfq rfq) {
   return id;
 }
 
-bool DeribitSim::fill(std::int64_t block_rfq_id) {
+bool DeribitSim::fill(std::int64_t block_rfq_id, DeribitFill how) {
+  if (how.direction != "buy" && how.direction != "sell") {
+    throw std::invalid_argument("deribit sim: fill direction must be buy or sell, not '" +
+                                how.direction + "'");
+  }
+  if (!std::isfinite(how.price) || how.price < 0) {
+    throw std::invalid_argument("deribit sim: fill price must be a finite number >= 0");
+  }
   expire_due();
   const auto it = rfqs_.find(block_rfq_id);
   if (it == rfqs_.end() || it->second.state != "open") return false;
+  const double amount = how.amount.value_or(it->second.amount);
+  if (!(amount > 0) || amount > it->second.amount) {
+    throw std::invalid_argument("deribit sim: fill amount must be above 0 and at most the RFQ's");
+  }
+  it->second.trades.push_back({how.direction, how.price, amount});
   set_state(it->second, "filled", clock_.now_ms());
   return true;
 }

@@ -26,6 +26,7 @@ namespace rfq::sim {
 class Journal;
 class OkxSim;
 class DeribitSim;
+struct WsOutage;
 
 struct SimWorldOptions {
   std::uint64_t seed = 1;
@@ -60,6 +61,15 @@ class SimWorld {
   std::optional<Rfq> rfq(std::string_view venue, std::string_view id) const;
   std::vector<Rfq> rfqs(std::string_view venue) const;  // oldest first
 
+  // A WebSocket outage of venue "okx" (OKX's business WebSocket, which okx_spread uses too:
+  // "okx_spread" names the same one) or "deribit": its connections close now and new ones
+  // are refused until `d` has passed (the engine's venues see DISCONNECTED, go down and keep
+  // reconnecting with their backoff); REST and Deribit's HTTP API keep answering. A new
+  // outage replaces the end of one under way. Throws std::invalid_argument for another venue.
+  void ws_outage(std::string_view venue, Millis d);
+  // Virtual Unix ms when the venue's outage ends (<= now_ms(): none under way).
+  std::int64_t ws_outage_until(std::string_view venue) const;
+
   // Seeded with the world's seed: randomness a test asks for is reproducible.
   std::mt19937_64& rng() { return rng_; }
   std::uint64_t seed() const { return options_.seed; }
@@ -71,6 +81,8 @@ class SimWorld {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<OkxSim> okx_;
   std::unique_ptr<DeribitSim> deribit_;
+  std::shared_ptr<WsOutage> okx_outage_;
+  std::shared_ptr<WsOutage> deribit_outage_;
   std::unique_ptr<Engine> engine_;
   std::mt19937_64 rng_;
 };

@@ -53,6 +53,13 @@ struct SimWsLink::Impl : std::enable_shared_from_this<Impl> {
             if (auto s = weak.lock(); s && s->epoch == e && s->open) s->lost(false);
           });
         });
+    if (!model) {  // the server refused the connection: as a failed connect, try again later
+      retry = clock.schedule(backoff, [weak] {
+        if (auto s = weak.lock()) s->connect();
+      });
+      backoff = std::min(opt.backoff_max, backoff * 2);
+      return;
+    }
     open = true;
     ++connects;
     backoff = opt.backoff_initial;

@@ -4,8 +4,9 @@
 // Frames both ways are posted (never delivered inside the sender's call), in order. What the
 // socket client does, this does on the same Clock: the text ping after `ping_after` of silence
 // (pong consumed), a reconnect when `pong_timeout` more passes with nothing received, reconnect
-// with exponential backoff after any close, and the model's once-a-second tick (RFQ expiry
-// pushes, the OKX idle rule). A close the model asks for reaches the venue as DISCONNECTED.
+// with exponential backoff after any close or refused connect (a route whose `open` returns
+// no model refuses it), and the model's once-a-second tick (RFQ expiry pushes, the OKX idle
+// rule). A close the model asks for reaches the venue as DISCONNECTED.
 // With a VirtualClock this runs a venue's feed in virtual time.
 
 #include <memory>

@@ -41,7 +41,8 @@ struct WsRoute {
   std::string path;        // e.g. "/ws/v5/business"
   Clock* clock = nullptr;  // the model's clock: the tick timer runs on it
   // One model per connection. `send` and `close` are the socket's; the model calls them only
-  // from its own member functions, and the session destroys the model before itself.
+  // from its own member functions, and the session destroys the model before itself. The
+  // in-process link (SimWsLink) also takes no model as a refused connection.
   std::function<std::unique_ptr<WsModel>(WsModel::SendFn send, WsModel::CloseFn close)> open;
 };
 

@@ -12,6 +12,8 @@
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,7 +98,28 @@ struct LaneStatus {
   std::size_t queued = 0;     // waiting for a slot
 };
 
+// starting: until the first connect and snapshot succeed (or fail); up: connected, logged in
+// and its state feed delivering; down: any of that lost (the venue keeps reconnecting).
 enum class VenueStatus { starting, up, down };
+
+// A venue's status and who is told when it changes. Shared between the Venue and its session
+// state (which may outlive the Venue while completions are pending): the session sets it, the
+// Venue detaches the listener when it goes.
+class VenueStatusCell {
+ public:
+  VenueStatus get() const { return status_; }
+  // Only a change is told, synchronously, to the listener.
+  void set(VenueStatus status) {
+    if (status == status_) return;
+    status_ = status;
+    if (listener_) listener_(status);
+  }
+  void listen(std::function<void(VenueStatus)> listener) { listener_ = std::move(listener); }
+
+ private:
+  VenueStatus status_ = VenueStatus::starting;
+  std::function<void(VenueStatus)> listener_;
+};
 
 class Venue {
  public:
@@ -105,9 +128,14 @@ class Venue {
   using BatchHandler = boost::asio::any_completion_handler<void(BatchResult)>;
   using CancelAllHandler = boost::asio::any_completion_handler<void(CancelAllResult)>;
 
-  virtual ~Venue() = default;
+  virtual ~Venue() { status_->listen(nullptr); }
   virtual std::string_view name() const = 0;
-  virtual VenueStatus status() const = 0;
+  VenueStatus status() const { return status_->get(); }
+  // Told of every change of status(), synchronously on the venue's loop (the engine installs
+  // its own in Engine::add_venue); replaces the previous listener, nullptr detaches it.
+  void on_status_change(std::function<void(VenueStatus)> listener) {
+    status_->listen(std::move(listener));
+  }
 
   // Connects, authenticates and loads the open RFQs into the book.
   template <typename Token>
@@ -160,6 +188,9 @@ class Venue {
   virtual bool can_confirm() const { return false; }
 
  protected:
+  // For the venue's session state: what it sets as the connection comes and goes.
+  const std::shared_ptr<VenueStatusCell>& status_cell() const { return status_; }
+
   std::string confirm_misuse() const {
     return "bad argument 'confirm' (venue " + std::string(name()) +
            " has no state feed that reports cancels" +
@@ -171,6 +202,9 @@ class Venue {
   virtual void do_cancel(CancelRequest req, CancelHandler handler) = 0;
   virtual void do_cancel_batch(BatchRequest req, BatchHandler handler) = 0;
   virtual void do_cancel_all(CancelAllRequest req, CancelAllHandler handler) = 0;
+
+ private:
+  std::shared_ptr<VenueStatusCell> status_ = std::make_shared<VenueStatusCell>();
 };
 
 }  // namespace rfq

@@ -9,7 +9,10 @@ params:
 local cfg = rfq.params{ limit = 1000000 }
 local tripped = false
 
-rfq.on("exposure", function(e)
+rfq.on("exposure", function(e, source)
+  -- The engine's own exposure (from the venues' books and fills) comes to the same event;
+  -- this guard watches the host's figures only.
+  if source ~= "host" then return end
   rfq.log.info(("exposure %d (limit %d)"):format(e.gross, cfg.limit))
   if tripped or e.gross <= cfg.limit then return end
   tripped = true

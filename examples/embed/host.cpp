@@ -95,6 +95,6 @@ int main(int argc, char** argv) {
   const std::size_t active = okx.count_in_state("active");
   std::cout << "embed: " << okx.count_in_state("canceled") << " RFQs canceled, " << active
             << " active; cancel-all requests sent: " << engine.metrics().get("rfq.cancel_all.ok")
-            << "\n";
-  return active == 0 ? 0 : 1;
+            << "; policy task errors: " << policy.errors() << "\n";
+  return active == 0 && policy.errors() == 0 ? 0 : 1;
 }

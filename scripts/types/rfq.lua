@@ -50,6 +50,35 @@
 ---@field expires_ms integer Expiry (OKX validUntil, Deribit expiration_timestamp), Unix ms.
 ---@field legs rfq.Leg[]
 
+--- One leg of a fill: what was bought or sold.
+---@class rfq.FillLeg
+---@field instrument string As in the RFQ's leg.
+---@field underlying string As rfq.exposure groups it: okx "BTC-USD" (first two parts), deribit "BTC" (the part before the first dash).
+---@field side "buy"|"sell" The direction filled (deribit: turned round by a "sell" trade).
+---@field size number Filled size in the venue's unit (okx sz; deribit trade amount x ratio); 0 when unreadable.
+---@field price? number Only on a one-leg deribit RFQ: the trade price.
+
+--- A fill (the `trade` of an `rfq.on("fill")` handler), reported once per filled RFQ.
+---@class rfq.Fill
+---@field venue rfq.Venue "okx" or "deribit".
+---@field id string The RFQ's id.
+---@field client_id? string As in the RFQ.
+---@field label? string As in the RFQ.
+---@field time_ms integer When rfqd learnt of the fill, Unix ms.
+---@field price? number deribit: the structure's price, amount-weighted over its trades; absent on okx.
+---@field legs rfq.FillLeg[]
+
+--- Exposure of one underlying on one venue.
+---@class rfq.ExposureBucket
+---@field filled_net number Signed sum of filled leg sizes: buy +, sell -.
+---@field open_gross number Sum of |size| over the legs of active RFQs.
+
+--- `rfq.exposure()`: venue -> underlying -> bucket (e.g. `x.okx["BTC-USD"].open_gross`).
+---@alias rfq.Exposure table<string, table<string, rfq.ExposureBucket>>
+
+--- A venue's status: "starting" (before its first connect and book load), "up", "down".
+---@alias rfq.VenueStatus "starting"|"up"|"down"
+
 --- Success result of `rfq.cancel`.
 ---@class rfq.CancelResult
 ---@field venue rfq.Venue
@@ -229,28 +258,49 @@ function rfq.budget(venue) end
 ---@return rfq.Rfq[]
 function rfq.open(query) end
 
---- Registers a handler; each event runs it in a new task (it may yield).
+--- Exposure per venue and underlying from the book: `filled_net` (fills, buy +, sell -) and
+--- `open_gross` (|size| over the legs of active RFQs; expiry applied first). Sizes in the
+--- venue's unit. A fresh table; empty before any RFQ was active or filled. Anywhere; does not
+--- yield.
+---@return rfq.Exposure
+function rfq.exposure() end
+
+--- Every configured venue's status now: `{ okx = "up", deribit = "down", ... }`. Anywhere;
+--- does not yield.
+---@return table<rfq.Venue, rfq.VenueStatus>
+function rfq.venues() end
+
+--- Registers a handler; each event runs it in a new task (it may yield). Events are posted,
+--- one task per handler in registration order, each with its own copy of the tables.
 ---
 --- "rfq": `fn(r, previous_state)` for every RFQ state change the book records: an RFQ new
 --- to the book (previous_state nil), a state pushed by the venue (okx rfqs feed, deribit
---- block_rfq.taker channel), this process's
---- own accepted cancels, expiry applied by the book. One event per change, each with its own
---- copy of the RFQ.
+--- block_rfq.taker channel), a fill a snapshot found, this process's own accepted cancels,
+--- expiry applied by the book. One event per change.
 ---
---- "exposure": `fn(value)` for every value the embedding host publishes (plain data, copied
---- into the policy's state; under `rfqd test`, `s:publish("exposure", value)`). `rfqd run`
---- publishes none in this version.
+--- "fill": `fn(trade)` once per fill (feed push, cancel answer or snapshot; never twice).
 ---
---- "fill" and "venue" raise (not delivered by this version). Anywhere; does not yield.
+--- "exposure": `fn(exposure, "engine")` with `rfq.exposure()` after it changed (at most once
+--- per loop turn: a burst of changes is one event); `fn(value, "host")` for every value the
+--- embedding host publishes (plain data; under `rfqd test`, `s:publish("exposure", value)`).
+---
+--- "venue": `fn(venue, status)` when a venue goes "down" (connection, login or state feed
+--- lost) or comes back "up". Anywhere; does not yield.
 ---
 --- ```lua
 --- local sub = rfq.on("rfq", function(r, previous) rfq.log.info(r.id, previous, "->", r.state) end)
---- rfq.on("exposure", function(e) if e.btc > 10 then rfq.cancel_all() end end)
+--- rfq.on("fill", function(t) rfq.log.info("filled", t.venue, t.id, t.legs[1].size) end)
+--- rfq.on("exposure", function(x, source)
+---   if source == "engine" and x.okx and x.okx["BTC-USD"].open_gross > 1000 then rfq.cancel_all() end
+--- end)
+--- rfq.on("venue", function(venue, status) rfq.log.warn(venue, status) end)
 --- ```
 ---@param event "rfq"
 ---@param fn fun(r: rfq.Rfq, previous_state: rfq.State|nil)
 ---@return rfq.Subscription
----@overload fun(event: "exposure", fn: fun(value: any)): rfq.Subscription
+---@overload fun(event: "fill", fn: fun(trade: rfq.Fill)): rfq.Subscription
+---@overload fun(event: "exposure", fn: fun(exposure: rfq.Exposure|any, source: "engine"|"host")): rfq.Subscription
+---@overload fun(event: "venue", fn: fun(venue: rfq.Venue, status: "up"|"down")): rfq.Subscription
 function rfq.on(event, fn) end
 
 --- Runs `fn` every `ms` (first run after `ms`), each run in its own task. A tick is skipped
@@ -287,6 +337,12 @@ function rfq.spawn(fn, ...) end
 ---@param defaults? table<string, any>
 ---@return table<string, any>
 function rfq.params(defaults) end
+
+--- Plain data a hot reload copies into the new version of the policy (nil, booleans, numbers,
+--- strings and tables of these; a function, userdata or coroutine in it refuses the reload).
+--- Empty when the policy first loads.
+---@type table<any, any>
+rfq.state = {}
 
 --- Script logger: arguments are converted with tostring and joined with spaces; the line is
 --- prefixed with the policy name and file:line. `print` logs at info level too.

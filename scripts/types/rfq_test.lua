@@ -29,6 +29,7 @@
 ---| "ws_close"    # WebSocket only: not processed, the connection closes with 1011
 ---| "auth"        # not processed: OKX 401 50111, Deribit 13009 (AUTH)
 ---| "reject"      # not processed: the venue refuses with `code` and `message` (REJECTED)
+---| "outage"      # not queued: the venue's WebSocket closes now and refuses reconnects for duration_ms (venue down, then up)
 
 --- What `s:add_rfq` returns: enough to name the RFQ to `s:rfq` and `s:fill`.
 ---@class rfq.TestRfqHandle
@@ -59,6 +60,12 @@
 ---@field venue rfq.TestVenue
 ---@field sprd_id? string okx_spread: the spread of the order.
 
+--- Options of `s:fill` on deribit: the one trade that fills the block RFQ.
+---@class rfq.TestFill
+---@field price? number >= 0, of the whole structure. Default 1.
+---@field side? "buy"|"sell" The taker's direction of the structure ("sell" turns every leg round). Default "buy".
+---@field amount? number Above 0, at most the RFQ's amount. Default: all of it.
+
 --- Filter of `s:rfqs`; both keys optional and combined.
 ---@class rfq.TestRfqFilter
 ---@field venue? rfq.TestVenue
@@ -66,13 +73,14 @@
 
 --- Argument of `s:fault`: queues a fault for the next `count` matching requests.
 ---@class rfq.TestFault
----@field venue rfq.TestVenue Required. "okx_spread" takes only ws_close (it queues on OKX's business WebSocket).
+---@field venue rfq.TestVenue Required. "okx_spread" takes only ws_close and outage (OKX's business WebSocket: okx goes down too).
 ---@field kind rfq.TestFaultKind Required.
 ---@field endpoint? string okx: "cancel-rfq", "cancel-batch-rfqs", "cancel-all-rfqs", "rfqs", "time", "ws" (ws_close), "ws-push" (delay/drop of rfqs pushes); deribit: a method, e.g. "private/cancel_block_rfq". "" or absent: any.
 ---@field count? integer 1 to 1000000. Default 1.
 ---@field delay_ms? integer delay only, 0 to 600000. Default 0.
 ---@field code? string|integer reject only, required: OKX code text ("51008"), Deribit integer (10009).
 ---@field message? string reject only. Default "rejected by the simulator".
+---@field duration_ms? integer outage only, required: 1 ms to 30 days; the only other keys it takes are venue and kind.
 
 --- One entry of the simulators' journal (`s:requests`). Fields depend on the venue: okx (REST)
 --- has method, target, body, status, code (string); okx_ws has conn_id, id, body, code (string);
@@ -141,19 +149,22 @@ function World:advance(ms) end
 ---@return integer
 function World:now() end
 
---- Fills an active RFQ on the simulated venue (okx, deribit), as if a quote had been executed.
+--- Fills an active RFQ on the simulated venue (okx, deribit), as if a quote had been executed;
+--- the rfq, fill and exposure handlers have run (to their first wait) when it returns.
 --- Returns false when the venue does not know it or it is no longer active.
 ---@param rfq rfq.TestRfqHandle|rfq.TestRfq
----@param options? table Reserved: must be empty.
+---@param options? rfq.TestFill deribit only (okx raises for any): the trade.
 ---@return boolean filled
 function World:fill(rfq, options) end
 
---- Queues a fault for the next `count` matching requests of a simulated venue.
+--- Queues a fault for the next `count` matching requests of a simulated venue (kind "outage":
+--- starts at once).
 ---@param fault rfq.TestFault
 function World:fault(fault) end
 
---- Delivers a plain-data value to every `rfq.on(event, fn)` handler of every loaded policy, each
---- in a new task, and runs them until they end or first wait. Returns the handlers started.
+--- Delivers a plain-data value to every `rfq.on(event, fn)` handler of every loaded policy as
+--- `fn(value, "host")`, each in a new task, and runs them until they end or first wait.
+--- Returns the handlers started.
 ---@param event "exposure"
 ---@param value any Plain data (nil, boolean, number, string, tables of them); copied into each policy.
 ---@return integer started

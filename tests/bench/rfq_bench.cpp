@@ -313,6 +313,10 @@ int main(int argc, char** argv) {
     bench::kill_switch();
     return 0;
   }
+  if (argc > 1 && std::string(argv[1]) == "--reload") {  // that phase alone
+    bench::reload();
+    return 0;
+  }
   if (argc > 1 && std::string(argv[1]) == "--book-memory") {  // that phase alone
     bench::book_memory();
     return 0;
@@ -392,5 +396,6 @@ int main(int argc, char** argv) {
     bench::kill_switch();
   }
   bench::book_memory();
+  bench::reload();
   return 0;
 }

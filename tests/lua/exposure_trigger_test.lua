@@ -306,3 +306,91 @@ t.case("bad params fail at start", function(s)
   t.raises(function() s:load_policy(POLICY, { key = "" }) end,
            "main chunk failed: exposure_trigger: param 'key' must be a non%-empty string")
 end)
+
+t.case("bad source params fail at start", function(s)
+  t.raises(function() s:load_policy(POLICY, { source = "feed" }) end,
+           "main chunk failed: exposure_trigger: param 'source' must be \"host\" or \"engine\"")
+  t.raises(function() s:load_policy(POLICY, { source = "engine", key = "net" }) end,
+           "main chunk failed: exposure_trigger: param 'key' must be \"gross\", " ..
+           "\"filled_net\" or \"open_gross\" with source \"engine\"")
+end)
+
+-- ---- source = "engine": rfqd's own exposure ------------------------------------------------
+
+local function okx_rfq(s, size, instrument)
+  return s:add_rfq{ venue = "okx", expires_in_ms = LONG, legs = {
+    { instrument = instrument or "BTC-USD-SWAP", side = "buy", size = tostring(size) } } }
+end
+
+t.case("engine: open_gross of one underlying over the limit pulls everything, then re-arms",
+       function(s)
+  local a = okx_rfq(s, 60)
+  local d = s:add_rfq{ venue = "deribit", amount = 90, expires_in_ms = LONG }
+  s:load_policy(POLICY, { source = "engine", key = "open_gross", limit = 100 })
+  t.eq(H.script_lines(s), {
+    "exposure trigger: limit 100, re-arm below 80, engine exposure, key 'open_gross', " ..
+      "venue all (kill switch)",
+  })
+  -- okx BTC-USD 60 + 50 = 110 > 100 (deribit's BTC is another bucket, at 90).
+  local b = okx_rfq(s, 50, "BTC-USD-261225-100000-C")
+  s:advance(100)
+  t.eq(H.states(s, { a, b, d }), { ["okx:" .. a.id] = "canceled", ["okx:" .. b.id] = "canceled",
+                                   ["deribit:" .. d.id] = "canceled" })
+  t.eq(kill_switches(s), 1)
+  t.eq(triggers(s), { "exposure 110 over limit 100 (okx BTC-USD): canceling everything" })
+  -- Everything canceled: open_gross is 0, below 80.
+  t.eq(H.script_lines(s, "^re%-armed"), { "re-armed: exposure 0 below 80" })
+  okx_rfq(s, 101)
+  s:advance(100)
+  t.eq(kill_switches(s), 2)
+end)
+
+t.case("engine: filled_net stays over the limit after the kill switch: tripped for good",
+       function(s)
+  local a = okx_rfq(s, 30)
+  s:load_policy(POLICY, { source = "engine", key = "filled_net", limit = 20 })
+  okx_rfq(s, 5)
+  s:advance(10)
+  t.eq(kill_switches(s), 0, "open RFQs are not filled_net")
+  t.eq(s:fill(a), true)  -- |+30| > 20
+  s:advance(100)
+  t.eq(kill_switches(s), 1)
+  t.eq(triggers(s), { "exposure 30 over limit 20 (okx BTC-USD): canceling everything" })
+  okx_rfq(s, 1)
+  s:advance(100)
+  t.eq(kill_switches(s), 1, "still 30 filled: no re-arm, no second trigger")
+  t.eq(H.script_lines(s, "^re%-armed"), {})
+end)
+
+t.case("engine: over the limit already at start triggers at once", function(s)
+  local d = s:add_rfq{ venue = "deribit", amount = 500, expires_in_ms = LONG }
+  s:load_policy(POLICY, { source = "engine", limit = 400 })
+  s:advance(100)
+  t.eq(s:rfq(d).state, "canceled")
+  t.eq(triggers(s), { "exposure 500 over limit 400 (deribit BTC): canceling everything" })
+end)
+
+t.case("engine: venue narrows the watched exposure to that venue's", function(s)
+  s:add_rfq{ venue = "deribit", amount = 500, expires_in_ms = LONG }
+  local a = okx_rfq(s, 10)
+  s:load_policy(POLICY, { source = "engine", limit = 100, venue = "okx" })
+  s:advance(100)
+  t.eq(triggers(s), {}, "deribit's 500 is not watched")
+  okx_rfq(s, 95)
+  s:advance(100)
+  t.eq(s:rfq(a).state, "canceled")
+  t.eq(#s:rfqs{ venue = "deribit", state = "active" }, 1, "only okx is canceled")
+end)
+
+t.case("each source ignores the other's events, silently", function(s)
+  s:load_policy(POLICY, { source = "engine", limit = 100 })
+  s:load_policy(POLICY, { limit = 100 })  -- source "host"
+  t.eq(s:publish("exposure", { gross = 1000 }), 2)
+  s:advance(100)
+  t.eq(kill_switches(s), 1, "the host-source policy only")
+  okx_rfq(s, 40)
+  okx_rfq(s, 20)
+  s:advance(100)
+  t.eq(kill_switches(s), 1, "60 is under both limits; the host one never reads it")
+  t.eq(H.script_lines(s, "^ignoring"), {}, "engine events are no 'ignoring' warnings")
+end)

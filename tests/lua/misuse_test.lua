@@ -57,11 +57,8 @@ local MISUSE = {
     "rfq.open: bad argument 'expiring_within_ms' (integer from 0 to 30 days in ms expected)" },
   { "rfq.open(5)", "rfq.open: bad argument 'options' (table expected, got number)" },
   { "rfq.on()", "rfq.on: bad argument 'event' (string expected, got no value)" },
-  { "rfq.on('venue', print)",
-    "rfq.on: bad argument 'event' ('venue' events are not delivered by this version; " ..
-    "'rfq' and 'exposure' are)" },
   { "rfq.on('rfqs', print)",
-    "rfq.on: bad argument 'event' ('rfq' or 'exposure' expected, got 'rfqs')" },
+    "rfq.on: bad argument 'event' ('rfq', 'fill', 'exposure' or 'venue' expected, got 'rfqs')" },
   { "rfq.on('rfq')", "rfq.on: bad argument 'fn' (function expected, got no value)" },
   { "rfq.every(0, print)",
     "rfq.every: bad argument 'ms' (positive integer up to 30 days in ms expected)" },

@@ -71,6 +71,10 @@ json::object open_rfqs_params(std::optional<std::int64_t> continuation) {
   return p;
 }
 
+json::object filled_rfqs_params(int count) {
+  return {{"role", "taker"}, {"state", "filled"}, {"count", count}};
+}
+
 std::string http_target(std::string_view method, std::string_view query) {
   std::string t = "/api/v2/";
   t.append(method);
@@ -194,6 +198,20 @@ std::string parse_block_rfq(const json::value& v, Rfq& out) {
     const std::string ratio = number_text(lo->if_contains("ratio"));
     leg.size = ratio.empty() || ratio == "1" ? amount : amount + "x" + ratio;
     out.legs.push_back(std::move(leg));
+  }
+  out.trades.clear();
+  const json::value* tv = o->if_contains("trades");
+  if (const json::array* trades = tv ? tv->if_array() : nullptr) {
+    for (const json::value& t : *trades) {
+      const json::object* to = t.if_object();
+      if (to == nullptr) continue;
+      RfqTrade trade;
+      trade.side = json_get::string(*to, "direction");
+      trade.amount = number_text(to->if_contains("amount"));
+      trade.price = number_text(to->if_contains("price"));
+      if ((trade.side != "buy" && trade.side != "sell") || trade.amount.empty()) continue;
+      out.trades.push_back(std::move(trade));
+    }
   }
   return {};
 }

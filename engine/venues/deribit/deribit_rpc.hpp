@@ -28,6 +28,9 @@ boost::json::object auth_credentials_params(std::string_view client_id, std::str
 boost::json::object auth_refresh_params(std::string_view refresh_token);
 // get_block_rfqs for the taker's open RFQs, newest first; continuation pages to older ones.
 boost::json::object open_rfqs_params(std::optional<std::int64_t> continuation);
+// get_block_rfqs for the taker's latest filled RFQs (one page of `count`, newest first): the
+// fills a snapshot cannot show.
+boost::json::object filled_rfqs_params(int count);
 
 // "/api/v2/private/cancel_block_rfq?block_rfq_id=366": the HTTP GET fallback's target.
 std::string http_target(std::string_view method, std::string_view query);
@@ -67,7 +70,9 @@ Errc map_error(std::string_view method, const RpcError& e);
 std::string normalize_state(std::string_view raw);
 
 // A block_rfq object -> Rfq (venue "deribit", id as decimal text, legs {instrument_name,
-// direction, ratio}). Returns "" when well formed, else the missing or invalid field.
+// direction, ratio}, and `trades` {direction, amount, price} when present: items without a
+// buy/sell direction or an amount are left out). Returns "" when well formed, else the
+// missing or invalid field.
 std::string parse_block_rfq(const boost::json::value& v, Rfq& out);
 
 struct RfqPage {

@@ -1,5 +1,6 @@
 #include "engine/venues/deribit/deribit_venue.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
@@ -24,6 +25,9 @@ using boost::system::error_code;
 bool is_terminal(std::string_view state) {
   return state == "canceled" || state == "expired" || state == "filled" || state == "failed";
 }
+
+// Filled RFQs a fill lookup reads (one page, newest first).
+constexpr int kFilledLookup = 100;
 
 std::int64_t micros(SteadyTime a, SteadyTime b) {
   return std::chrono::duration_cast<std::chrono::microseconds>(b - a).count();
@@ -60,7 +64,7 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<net::HttpTransport> http;
   CreditPool pool;
   Stage stage = Stage::connecting;
-  VenueStatus status = VenueStatus::starting;
+  std::shared_ptr<VenueStatusCell> status;  // up while the WebSocket session is ready
   bool stopped = false;
   bool refreshing_book = false;
   std::string access_token;
@@ -76,10 +80,12 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
   std::mt19937_64 rng;
   std::shared_ptr<spdlog::logger> log = log::get("venue.deribit");
 
-  Impl(asio::io_context& i, Clock& c, Book& b, DeribitVenueOptions o)
+  Impl(asio::io_context& i, Clock& c, Book& b, DeribitVenueOptions o,
+       std::shared_ptr<VenueStatusCell> status_cell)
       : io(i), clock(c), book(b), options(std::move(o)),
         pool(c, "non-matching-engine", pool_capacity(options), options.credit_refill_per_s,
              pool_capacity(options) >= 2 * options.credit_cost ? options.credit_cost : 0),
+        status(std::move(status_cell)),
         rng(options.seed != 0 ? options.seed : std::random_device{}()) {}
 
   // The venue's bucket stays full (losing refill) until our first request of a burst
@@ -184,7 +190,7 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
         return authenticate(false);
       }
       log->error("stage=auth refused: {}", why);
-      status = VenueStatus::down;
+      status->set(VenueStatus::down);
       if (r.msg.error && map_error("public/auth", *r.msg.error) == Errc::auth) {
         finish_start(make_error_code(Errc::auth));
       }
@@ -243,7 +249,7 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
                return self->ws->reconnect();
              }
              self->stage = Stage::ready;
-             self->status = VenueStatus::up;
+             self->status->set(VenueStatus::up);
              OpenQuery q;
              q.venue = "deribit";
              self->log->info("up: {} open block RFQs in the book",
@@ -273,7 +279,7 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
     refresh_token.clear();
     token_timer.cancel();
     retry_auth_timer.cancel();
-    if (status == VenueStatus::up) status = VenueStatus::down;
+    if (status->get() == VenueStatus::up) status->set(VenueStatus::down);
     if (was_ready) log->warn("connection lost: {}; reconnecting", ec.message());
     fail_pending(make_error_code(Errc::disconnected));
   }
@@ -445,18 +451,60 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
                     return self->fetch_page(acc, page.continuation, taken_at, done);
                   }
                 }
-                self->refreshing_book = false;
                 if (!ec && !self->stopped) {
-                  std::erase_if(*acc, [&](const Rfq& r) {
-                    const Rfq* known = self->book.find("deribit", r.id);
-                    return known != nullptr && is_terminal(known->state);
-                  });
-                  for (Rfq& r : *acc) r.confirmed = true;
-                  self->book.replace_active("deribit", std::move(*acc), taken_at);
-                  self->book.evict_finished(self->clock.now_ms() - 60'000);
+                  auto missing =
+                      self->book.missing_from("deribit", *acc, taken_at, self->clock.now_ms());
+                  if (!missing.empty()) {
+                    return self->look_up_fills(acc, taken_at, std::move(missing), done);
+                  }
+                  self->apply_snapshot(std::move(*acc), taken_at);
                 }
+                self->refreshing_book = false;
                 (*done)(ec);
               });
+  }
+
+  void apply_snapshot(std::vector<Rfq> rfqs, std::int64_t taken_at) {
+    std::erase_if(rfqs, [&](const Rfq& r) {
+      const Rfq* known = book.find("deribit", r.id);
+      return known != nullptr && is_terminal(known->state);
+    });
+    for (Rfq& r : rfqs) r.confirmed = true;
+    book.replace_active("deribit", std::move(rfqs), taken_at);
+    book.evict_finished(clock.now_ms() - 60'000);
+  }
+
+  // Open RFQs the snapshot no longer lists ended unseen (a push lost with the connection): one
+  // page of the latest filled ones tells which of them filled (each then a fill, once, with
+  // its trades), before the snapshot replaces the book's open set.
+  void look_up_fills(std::shared_ptr<std::vector<Rfq>> snapshot, std::int64_t taken_at,
+                     std::vector<std::string> missing,
+                     std::shared_ptr<UniqueFunction<void(error_code)>> done) {
+    auto self = shared_from_this();
+    auto ids = std::make_shared<std::vector<std::string>>(std::move(missing));
+    call(std::string(kGetBlockRfqs), filled_rfqs_params(kFilledLookup),
+         clock.steady_now() + options.start_timeout, false,
+         [self, snapshot, taken_at, ids, done](Reply r) {
+           RfqPage page;
+           if (!r.ec && !r.msg.error) page = parse_block_rfq_page(r.msg.result);
+           if (r.ec || r.msg.error || !page.problem.empty()) {
+             self->log->warn("stage=snapshot fill lookup failed: {}",
+                             r.ec ? r.ec.message()
+                             : r.msg.error ? r.msg.error->message
+                                           : page.problem);
+           }
+           self->refreshing_book = false;
+           if (self->stopped) return (*done)(make_error_code(Errc::disconnected));
+           for (Rfq& rfq : page.rfqs) {
+             if (rfq.state != "filled" ||
+                 std::find(ids->begin(), ids->end(), rfq.id) == ids->end()) {
+               continue;
+             }
+             self->apply_venue_state(std::move(rfq));  // open -> filled, with its trades
+           }
+           self->apply_snapshot(std::move(*snapshot), taken_at);
+           (*done)(error_code{});
+         });
   }
 
   void list_open(std::optional<std::int64_t> continuation, SteadyTime deadline, bool urgent,
@@ -700,18 +748,17 @@ struct DeribitVenue::Impl : std::enable_shared_from_this<Impl> {
     pool.fail_all(make_error_code(Errc::disconnected));
     fail_pending(make_error_code(Errc::disconnected));
     stage = Stage::connecting;
-    status = VenueStatus::down;
+    status->set(VenueStatus::down);
     finish_start(make_error_code(Errc::disconnected));
   }
 };
 
 DeribitVenue::DeribitVenue(asio::io_context& io, Clock& clock, Book& book,
                            DeribitVenueOptions options)
-    : impl_(std::make_shared<Impl>(io, clock, book, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(io, clock, book, std::move(options), status_cell())) {}
 
 DeribitVenue::~DeribitVenue() { impl_->stop(); }
 
-VenueStatus DeribitVenue::status() const { return impl_->status; }
 void DeribitVenue::stop() { impl_->stop(); }
 std::size_t DeribitVenue::connects() const { return impl_->ws ? impl_->ws->connects() : 0; }
 std::size_t DeribitVenue::auths() const { return impl_->auth_count; }

@@ -59,7 +59,6 @@ class DeribitVenue final : public Venue {
   ~DeribitVenue() override;
 
   std::string_view name() const override { return "deribit"; }
-  VenueStatus status() const override;
   void stop() override;
   // id: a positive integer; client_id: refused (Deribit block RFQs have none).
   std::string check(const CancelRequest& req) const override;

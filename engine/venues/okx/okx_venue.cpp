@@ -1,5 +1,7 @@
 #include "engine/venues/okx/okx_venue.hpp"
 
+#include <algorithm>
+
 #include "engine/venues/okx/okx_venue_impl.hpp"
 
 namespace rfq::okx {
@@ -71,7 +73,8 @@ void OkxVenue::Impl::measure_offset() {
 void OkxVenue::Impl::start_failed(error_code ec, std::string_view stage) {
   if (!stopped) {
     log->error("stage={} start failed: {}", stage, ec.message());
-    status = VenueStatus::down;
+    rest_ok = false;
+    status->set(VenueStatus::down);
     schedule_refresh();
   }
   start_part_done(ec);
@@ -81,7 +84,8 @@ void OkxVenue::Impl::load_snapshot() {
   auto self = shared_from_this();
   refresh_book([self](error_code ec) {
     if (ec) return self->start_failed(ec, "snapshot");
-    self->status = VenueStatus::up;
+    self->rest_ok = true;
+    self->refresh_status();
     OpenQuery q;
     q.venue = "okx";
     self->log->info("up: {} active RFQs in the book", self->book.open(q, self->clock.now_ms()).size());
@@ -99,9 +103,9 @@ void OkxVenue::Impl::schedule_refresh() {
     self->refresh_book([self](error_code ec) {
       if (ec) {
         self->log->warn("stage=snapshot refresh failed: {}", ec.message());
-      } else if (self->status != VenueStatus::up) {
-        self->status = VenueStatus::up;
-        self->log->info("up again");
+      } else {
+        self->rest_ok = true;
+        self->refresh_status();
       }
       self->schedule_refresh();
     });
@@ -155,20 +159,75 @@ void OkxVenue::Impl::fetch_page(std::shared_ptr<std::vector<Rfq>> acc, std::stri
 
 void OkxVenue::Impl::finish_refresh(error_code ec, std::vector<Rfq> rfqs, std::int64_t taken_at,
                                     std::shared_ptr<UniqueFunction<void(error_code)>> done) {
-  refreshing = false;
   if (!ec && !stopped) {
-    // Terminal states never return to active: a snapshot taken before our own cancel landed
-    // (or before the feed reported an end) must not resurrect the RFQ.
-    std::erase_if(rfqs, [&](const Rfq& r) {
-      const Rfq* known = book.find("okx", r.id);
-      return known != nullptr && is_terminal(known->state);
-    });
-    for (Rfq& r : rfqs) r.confirmed = true;  // the venue listed it as active
-    // RFQs created after the snapshot began may be missing from it, not ended.
-    book.replace_active("okx", std::move(rfqs), taken_at);
-    // Finished RFQs stay a minute for scripts that look them up, then leave the book.
-    book.evict_finished(clock.now_ms() - 60'000);
+    std::vector<std::string> missing = book.missing_from("okx", rfqs, taken_at, clock.now_ms());
+    if (!missing.empty()) {
+      return look_up_fills(std::move(rfqs), taken_at, std::move(missing), std::move(done));
+    }
+    apply_snapshot(std::move(rfqs), taken_at);
   }
+  end_refresh(ec, std::move(done));
+}
+
+void OkxVenue::Impl::apply_snapshot(std::vector<Rfq> rfqs, std::int64_t taken_at) {
+  // Terminal states never return to active: a snapshot taken before our own cancel landed
+  // (or before the feed reported an end) must not resurrect the RFQ.
+  std::erase_if(rfqs, [&](const Rfq& r) {
+    const Rfq* known = book.find("okx", r.id);
+    return known != nullptr && is_terminal(known->state);
+  });
+  for (Rfq& r : rfqs) r.confirmed = true;  // the venue listed it as active
+  // RFQs created after the snapshot began may be missing from it, not ended.
+  book.replace_active("okx", std::move(rfqs), taken_at);
+  // Finished RFQs stay a minute for scripts that look them up, then leave the book.
+  book.evict_finished(clock.now_ms() - 60'000);
+}
+
+void OkxVenue::Impl::look_up_fills(std::vector<Rfq> snapshot, std::int64_t taken_at,
+                                   std::vector<std::string> missing,
+                                   std::shared_ptr<UniqueFunction<void(error_code)>> done) {
+  auto self = shared_from_this();
+  auto listed = std::make_shared<std::vector<Rfq>>(std::move(snapshot));
+  auto ids = std::make_shared<std::vector<std::string>>(std::move(missing));
+  // Whatever the lookup gives, the snapshot itself succeeded and is applied after it.
+  auto finish = [self, listed, taken_at, done](std::vector<Rfq> filled,
+                                               const std::vector<std::string>& ids) {
+    if (self->stopped) return self->end_refresh(make_error_code(Errc::disconnected), done);
+    for (Rfq& r : filled) {
+      if (r.state != "filled" || std::find(ids.begin(), ids.end(), r.id) == ids.end()) continue;
+      r.confirmed = true;
+      self->book.upsert(std::move(r));  // active -> filled: the fill the feed did not bring
+    }
+    self->apply_snapshot(std::move(*listed), taken_at);
+    self->end_refresh({}, done);
+  };
+  const auto deadline = clock.steady_now() + options.start_timeout;
+  rfqs_lane.submit(deadline, [self, ids, deadline, finish](error_code ec) mutable {
+    if (ec || self->stopped) {
+      if (ec) self->log->warn("stage=snapshot fill lookup not sent: {}", ec.message());
+      return finish({}, *ids);
+    }
+    auto req = self->signed_request("GET", rfqs_target("filled"), "");
+    self->http.async_request(
+        std::move(req), self->left(deadline),
+        [self, ids, finish](error_code ec, net::HttpResponse res) mutable {
+          std::vector<Rfq> filled;
+          if (ec) {
+            self->log->warn("stage=transport fill lookup failed: {}", ec.message());
+          } else if (RfqPage page = parse_rfqs(res.status, res.body); page.ec) {
+            self->log->warn("stage=venue_reject fill lookup code={} msg={}", page.venue_code,
+                            page.message);
+          } else {
+            filled = std::move(page.rfqs);
+          }
+          finish(std::move(filled), *ids);
+        });
+  });
+}
+
+void OkxVenue::Impl::end_refresh(error_code ec,
+                                 std::shared_ptr<UniqueFunction<void(error_code)>> done) {
+  refreshing = false;
   (*done)(ec);
   if (refresh_again && !stopped) {
     refresh_again = false;
@@ -206,13 +265,26 @@ void OkxVenue::Impl::start_feed() {
     if (!s || s->feed_ready) return;
     s->log->error("stage=feed start failed: rfqs channel not subscribed within {} ms",
                   s->options.start_timeout.count());
+    s->status->set(VenueStatus::down);
     s->start_part_done(make_error_code(Errc::timeout));
   });
+}
+
+void OkxVenue::Impl::refresh_status() {
+  if (stopped) return status->set(VenueStatus::down);
+  const bool feed_ok = !options.business_ws || feed_ready;
+  if (rest_ok && feed_ok) {
+    if (status->get() == VenueStatus::down) log->info("up again");
+    status->set(VenueStatus::up);
+  } else if (status->get() == VenueStatus::up) {
+    status->set(VenueStatus::down);
+  }
 }
 
 void OkxVenue::Impl::on_feed_ready() {
   const bool starting = !feed_ready && start_handler != nullptr;
   feed_ready = true;
+  refresh_status();
   if (starting) start_part_done({});
   // Pushes missed while the feed was away (or before the first subscribe): a fresh snapshot.
   auto self = shared_from_this();
@@ -236,11 +308,17 @@ void OkxVenue::Impl::on_feed_rfqs(std::vector<Rfq> rfqs) {
 }
 
 void OkxVenue::Impl::on_feed_down(error_code ec, const std::string& why) {
+  const bool was_ready = feed_ready;
   feed_ready = false;
+  if (was_ready || status->get() == VenueStatus::up) {
+    log->warn("down: {}", why);
+    status->set(VenueStatus::down);
+  }
   confirms.fail_all(ec);
   // A refused login will not get better by waiting: report it to start at once.
   if (start_handler && ec == make_error_code(Errc::auth)) {
     log->error("stage=feed start failed: {}", why);
+    status->set(VenueStatus::down);
     start_part_done(ec);
   }
 }
@@ -383,16 +461,15 @@ void OkxVenue::Impl::stop() {
     lane->fail_all(make_error_code(Errc::disconnected));
   }
   http.close();
-  status = VenueStatus::down;
+  status->set(VenueStatus::down);
   start_part_done(make_error_code(Errc::disconnected));
 }
 
 OkxVenue::OkxVenue(asio::io_context& io, Clock& clock, Book& book, OkxVenueOptions options)
-    : impl_(std::make_shared<Impl>(io, clock, book, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(io, clock, book, std::move(options), status_cell())) {}
 
 OkxVenue::~OkxVenue() { impl_->stop(); }
 
-VenueStatus OkxVenue::status() const { return impl_->status; }
 void OkxVenue::stop() { impl_->stop(); }
 std::size_t OkxVenue::cancel_budget() const { return impl_->cancel_lane.remaining(); }
 std::size_t OkxVenue::cancel_queue_depth() const { return impl_->cancel_lane.depth(); }

@@ -55,7 +55,6 @@ class OkxVenue final : public Venue {
   ~OkxVenue() override;
 
   std::string_view name() const override { return "okx"; }
-  VenueStatus status() const override;
   void stop() override;
   // rfqId: decimal digits; clRfqId: 1-32 ASCII letters or digits.
   std::string check(const CancelRequest& req) const override;

@@ -91,7 +91,9 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
   Lane batch_lane;
   Lane all_lane;
   Lane rfqs_lane;
-  VenueStatus status = VenueStatus::starting;
+  // up once the REST snapshot loaded and, with a feed configured, the rfqs channel delivers.
+  std::shared_ptr<VenueStatusCell> status;
+  bool rest_ok = false;  // the latest snapshot (or the first) succeeded
   std::int64_t offset_ms = 0;
   bool stopped = false;
   bool refreshing = false;
@@ -107,7 +109,8 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
   TimerHandle start_timer;
   std::shared_ptr<spdlog::logger> log = log::get("venue.okx");
 
-  Impl(asio::io_context& io_ctx, Clock& c, Book& b, OkxVenueOptions o)
+  Impl(asio::io_context& io_ctx, Clock& c, Book& b, OkxVenueOptions o,
+       std::shared_ptr<VenueStatusCell> status_cell)
       : io(io_ctx),
         clock(c),
         book(b),
@@ -124,6 +127,7 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
         // anything else ever share the endpoint.
         all_lane(c, "cancel-all-rfqs", limit(kCancelAllPer2s), 1),
         rfqs_lane(c, "rfqs", limit(kGetRfqsPer2s)),
+        status(std::move(status_cell)),
         confirms(c) {}
 
   WindowLimit limit(std::size_t n) const;
@@ -143,6 +147,16 @@ struct OkxVenue::Impl : std::enable_shared_from_this<Impl> {
                   std::shared_ptr<UniqueFunction<void(error_code)>> done);
   void finish_refresh(error_code ec, std::vector<Rfq> rfqs, std::int64_t taken_at,
                       std::shared_ptr<UniqueFunction<void(error_code)>> done);
+  // RFQs the book holds active that a snapshot no longer lists ended unseen: one page of
+  // GET rfqs?state=filled tells which of them filled (each then a fill, once), before the
+  // snapshot replaces the book's active set.
+  void look_up_fills(std::vector<Rfq> snapshot, std::int64_t taken_at,
+                     std::vector<std::string> missing,
+                     std::shared_ptr<UniqueFunction<void(error_code)>> done);
+  void apply_snapshot(std::vector<Rfq> rfqs, std::int64_t taken_at);
+  void end_refresh(error_code ec, std::shared_ptr<UniqueFunction<void(error_code)>> done);
+  // up when the REST side and the feed (when configured) are; down when either was lost.
+  void refresh_status();
 
   // ---- rfqs feed -------------------------------------------------------------------------
   void start_feed();

@@ -34,16 +34,18 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
   Lane lane;
   bool logged_in = false;
   bool stopped = false;
-  VenueStatus status = VenueStatus::starting;
+  std::shared_ptr<VenueStatusCell> status;  // up while logged in on the business WebSocket
   std::uint64_t next_id = 1;
   std::map<std::string, Pending> pending;  // by request id, sent and not yet answered
   std::shared_ptr<StartHandler> start_handler;
   TimerHandle start_timer;
   std::shared_ptr<spdlog::logger> log = log::get("venue.okx_spread");
 
-  Impl(asio::io_context& i, Clock& c, OkxSpreadVenueOptions o)
+  Impl(asio::io_context& i, Clock& c, OkxSpreadVenueOptions o,
+       std::shared_ptr<VenueStatusCell> status_cell)
       : io(i), clock(c), options(std::move(o)),
-        lane(c, "sprd-mass-cancel", WindowLimit(kMassCancelPer2s, kWindow + options.pacing_margin)) {}
+        lane(c, "sprd-mass-cancel", WindowLimit(kMassCancelPer2s, kWindow + options.pacing_margin)),
+        status(std::move(status_cell)) {}
 
   void start(StartHandler handler) {
     start_handler = std::make_shared<StartHandler>(std::move(handler));
@@ -95,11 +97,11 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
   void on_login(const std::string& code, const std::string& msg) {
     if (code == "0") {
       logged_in = true;
-      status = VenueStatus::up;
+      status->set(VenueStatus::up);
       log->info("logged in");
       return finish_start({});
     }
-    status = VenueStatus::down;
+    status->set(VenueStatus::down);
     log->error("stage=login refused code={} msg={}", code, msg);
     finish_start(make_error_code(Errc::auth));
   }
@@ -120,7 +122,7 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
   // The connection dropped: nothing in flight on it will be answered.
   void on_lost(const error_code& ec) {
     logged_in = false;
-    status = VenueStatus::down;
+    status->set(VenueStatus::down);
     auto lost = std::move(pending);
     pending.clear();
     for (auto& [id, p] : lost) {
@@ -192,11 +194,10 @@ struct OkxSpreadVenue::Impl : std::enable_shared_from_this<Impl> {
 };
 
 OkxSpreadVenue::OkxSpreadVenue(asio::io_context& io, Clock& clock, OkxSpreadVenueOptions options)
-    : impl_(std::make_shared<Impl>(io, clock, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(io, clock, std::move(options), status_cell())) {}
 
 OkxSpreadVenue::~OkxSpreadVenue() { impl_->stop(); }
 
-VenueStatus OkxSpreadVenue::status() const { return impl_->status; }
 void OkxSpreadVenue::stop() { impl_->stop(); }
 
 std::string OkxSpreadVenue::check(const CancelRequest&) const {

@@ -34,7 +34,6 @@ class OkxSpreadVenue final : public Venue {
   ~OkxSpreadVenue() override;
 
   std::string_view name() const override { return "okx_spread"; }
-  VenueStatus status() const override;
   void stop() override;
   std::string check(const CancelRequest& req) const override;
   std::string check_batch(const BatchRequest& req) const override;

@@ -430,3 +430,34 @@ TEST_CASE("deribit sim: expiry is lazy, tick applies it, observers see every cha
   CHECK(w.sim.count_in_state("open") == 1);
   CHECK(w.sim.count_in_state("expired") == 1);
 }
+
+TEST_CASE("deribit sim: fill makes one trade the block_rfq object shows from then on",
+          "[sim][deribit][book]") {
+  World w;
+  const auto a = w.add();
+  const auto b = w.add();
+  REQUIRE(w.sim.fill(a));
+  REQUIRE(w.sim.rfq(a)->trades.size() == 1);
+  const DeribitTrade t = w.sim.rfq(a)->trades[0];  // rfq() returns a copy
+  CHECK(t.direction == "buy");  // the defaults: a buy of all of it at 1
+  CHECK(t.price == 1);
+  CHECK(t.amount == w.sim.rfq(a)->amount);
+  CHECK(json::serialize(detail::block_rfq_json(*w.sim.rfq(a)).at("trades")) ==
+        R"([{"direction":"buy","price":1,"amount":100000,"maker":"SIMMAKER"}])");
+  CHECK_FALSE(detail::block_rfq_json(*w.sim.rfq(b)).contains("trades"));  // open: none
+
+  SECTION("a sell of part of it at a price") {
+    REQUIRE(w.sim.fill(b, {"sell", 0.0525, 2500.0}));
+    CHECK(json::serialize(detail::block_rfq_json(*w.sim.rfq(b)).at("trades")) ==
+          R"([{"direction":"sell","price":5.25E-2,"amount":2500,"maker":"SIMMAKER"}])");
+    CHECK(w.sim.rfq(b)->state == "filled");
+  }
+  SECTION("refusals change nothing") {
+    CHECK_THROWS_AS(w.sim.fill(b, {"short", 1, std::nullopt}), std::invalid_argument);
+    CHECK_THROWS_AS(w.sim.fill(b, {"buy", -1, std::nullopt}), std::invalid_argument);
+    CHECK_THROWS_AS(w.sim.fill(b, {"buy", 1, 0.0}), std::invalid_argument);
+    CHECK_THROWS_AS(w.sim.fill(b, {"buy", 1, 100001.0}), std::invalid_argument);
+    CHECK(w.sim.rfq(b)->state == "open");
+    CHECK(w.sim.rfq(b)->trades.empty());
+  }
+}

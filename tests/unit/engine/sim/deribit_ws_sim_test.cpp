@@ -197,7 +197,7 @@ TEST_CASE("deribit ws: block_rfq.taker notifications on every state change",
     CHECK(str(parse(frames[1]), "method") == "subscription");
     CHECK(notifications(all) == V{"block_rfq.taker.any 369:cancelled"});
   }
-  SECTION("the whole notification is the block_rfq object") {
+  SECTION("the whole notification is the block_rfq object, with its trade once filled") {
     conn.take();
     REQUIRE(w.sim.fill(c));
     const auto frames = conn.take();
@@ -210,7 +210,8 @@ TEST_CASE("deribit ws: block_rfq.taker notifications on every state change",
           R"("instrument_name":"BTC-1NOV24","direction":"sell"},{"ratio":1,)"
           R"("instrument_name":"BTC-PERPETUAL","direction":"buy"}],"bids":[],"asks":[],)"
           R"("makers":[],"combo_id":null,"label":"example","disclosed":true,)"
-          R"("taker":"SIMTAKER"}}})");
+          R"("taker":"SIMTAKER","trades":[{"direction":"buy","price":1,"amount":100000,)"
+          R"("maker":"SIMMAKER"}]}}})");
   }
   SECTION("unsubscribe stops them") {
     CHECK(json::serialize(result_of(conn.ask(

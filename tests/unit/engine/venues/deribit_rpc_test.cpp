@@ -146,3 +146,33 @@ TEST_CASE("deribit rpc: pages, auth results, states and ids", "[deribit][codec]"
   CHECK_FALSE(parse_rfq_id("36a", n));
   CHECK_FALSE(parse_rfq_id("", n));
 }
+
+TEST_CASE("deribit rpc: a filled block RFQ's trades are kept as the venue wrote them",
+          "[deribit][codec]") {
+  Rfq r;
+  REQUIRE(parse_block_rfq(json::parse(
+              R"({"block_rfq_id":321,"state":"filled","creation_timestamp":1,)"
+              R"("expiration_timestamp":2,"amount":10000,"legs":[{"ratio":2,)"
+              R"("instrument_name":"BTC-PERPETUAL","direction":"buy"}],"trades":[)"
+              R"({"direction":"sell","price":0.0525,"amount":6000,"maker":"M1","hedge_amount":0},)"
+              R"({"direction":"sell","price":64000,"amount":4000.5},)"
+              R"({"direction":"up","price":1,"amount":1},{"price":1,"amount":1},)"
+              R"({"direction":"buy","price":1},"junk"]})"),
+                          r)
+              .empty());
+  CHECK(r.state == "filled");
+  REQUIRE(r.trades.size() == 2);  // items without a direction or an amount are left out
+  CHECK(r.trades[0].side == "sell");
+  CHECK(r.trades[0].price == "0.0525");
+  CHECK(r.trades[0].amount == "6000");
+  CHECK(r.trades[1].amount == "4000.5");
+  CHECK(r.trades[1].price == "64000");
+  SECTION("an RFQ without trades has none") {
+    REQUIRE(parse_block_rfq(json::parse(kCancelled).at("result"), r).empty());
+    CHECK(r.trades.empty());
+  }
+  SECTION("the filled lookup asks for one page of the taker's filled RFQs") {
+    CHECK(json::value(filled_rfqs_params(100)) ==
+          json::parse(R"({"role":"taker","state":"filled","count":100})"));
+  }
+}
