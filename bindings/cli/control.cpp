@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
@@ -42,14 +43,14 @@ namespace {
 
 // The folder of the default path under /tmp is ours alone: made 0700, and refused when it
 // belongs to somebody else or others may write into it.
-bool private_folder(const std::string& dir, std::string& error) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+bool private_folder(const std::string& dir, bool create, std::string& error) {
+  if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     error = dir + ": " + std::strerror(errno);
     return false;
   }
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    error = dir + ": not a folder";
+    error = dir + ": " + (errno == ENOENT ? "no such folder" : "not a folder");
     return false;
   }
   if (st.st_uid != ::geteuid() || (st.st_mode & 0077) != 0) {
@@ -68,6 +69,11 @@ bool fits(const std::string& path, std::string& error) {
   return true;
 }
 
+// The default path under /tmp lives in a folder only this user may use.
+bool default_under_tmp(const std::string& path) {
+  return path == default_control_socket() && path.rfind("/tmp/", 0) == 0;
+}
+
 }  // namespace
 
 struct ControlServer::Impl {
@@ -76,38 +82,52 @@ struct ControlServer::Impl {
   local::acceptor acceptor;
   Handler handler;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  ino_t inode = 0;  // of the socket file we bound: close() removes only that one
+  dev_t device = 0;
 };
 
 namespace {
 
-// One connection: read a line, answer it, close.
+constexpr auto kRequestDeadline = std::chrono::seconds(10);  // to send the request line
+
+// One connection: read a line, answer it, close. A client that sends nothing is dropped after
+// kRequestDeadline.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(local::socket socket, ControlServer::Handler& handler, std::shared_ptr<bool> alive)
-      : socket_(std::move(socket)), handler_(handler), alive_(std::move(alive)), buf_(kMaxRequest) {}
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        handler_(handler),
+        alive_(std::move(alive)),
+        buf_(kMaxRequest) {}
 
   void run() {
+    timer_.expires_after(kRequestDeadline);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;  // the request came
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    });
     asio::async_read_until(socket_, buf_, '\n',
-                           [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                             self->on_line(ec, n);
-                           });
+                           [self = shared_from_this()](boost::system::error_code ec,
+                                                       std::size_t n) { self->on_line(ec, n); });
   }
 
  private:
   void on_line(boost::system::error_code ec, std::size_t n) {
+    timer_.cancel();
     if (ec && !(ec == asio::error::eof && buf_.size() > 0)) {
       if (ec == asio::error::not_found) return answer(failure("request longer than 64 KiB"));
       return;  // the peer went away
     }
-    std::string line(asio::buffers_begin(buf_.data()),
-                     asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n ? n : buf_.size()));
+    const auto begin = asio::buffers_begin(buf_.data());
+    std::string line(begin, begin + static_cast<std::ptrdiff_t>(n ? n : buf_.size()));
     boost::system::error_code jec;
     json::value v = json::parse(line, jec);
     if (jec || !v.is_object()) return answer(failure("request is not a JSON object"));
     if (!*alive_) return;
-    handler_(v.as_object(), [self = shared_from_this()](json::object reply) {
-      self->answer(std::move(reply));
-    });
+    handler_(v.as_object(),
+             [self = shared_from_this()](json::object reply) { self->answer(std::move(reply)); });
   }
 
   static json::object failure(const std::string& message) {
@@ -124,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   local::socket socket_;
+  asio::steady_timer timer_;
   ControlServer::Handler& handler_;
   std::shared_ptr<bool> alive_;
   asio::streambuf buf_;
@@ -140,10 +161,7 @@ ControlServer::~ControlServer() { close(); }
 bool ControlServer::listen(const std::string& path, std::string& error) {
   if (!fits(path, error)) return false;
   const auto dir = std::filesystem::path(path).parent_path();
-  if (path == default_control_socket() && path.rfind("/tmp/", 0) == 0 &&
-      !private_folder(dir.string(), error)) {
-    return false;
-  }
+  if (default_under_tmp(path) && !private_folder(dir.string(), true, error)) return false;
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
@@ -165,7 +183,14 @@ bool ControlServer::listen(const std::string& path, std::string& error) {
   const mode_t old_mask = ::umask(0177);
   if (!ec) impl_->acceptor.bind(local::endpoint(path), ec);
   ::umask(old_mask);
-  if (!ec) ::chmod(path.c_str(), 0600);
+  if (!ec) {
+    ::chmod(path.c_str(), 0600);
+    struct stat bound {};
+    if (::lstat(path.c_str(), &bound) == 0) {
+      impl_->inode = bound.st_ino;
+      impl_->device = bound.st_dev;
+    }
+  }
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     error = path + ": " + ec.message();
@@ -179,20 +204,20 @@ bool ControlServer::listen(const std::string& path, std::string& error) {
 }
 
 void ControlServer::accept() {
-  impl_->acceptor.async_accept([this, alive = impl_->alive](boost::system::error_code ec,
-                                                           local::socket socket) {
-    if (!*alive || ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      // Only this user (or root) may talk to the daemon, whatever the file's mode says.
-      ucred cred{};
-      socklen_t len = sizeof cred;
-      if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-          (cred.uid == ::geteuid() || cred.uid == 0)) {
-        std::make_shared<Session>(std::move(socket), impl_->handler, impl_->alive)->run();
-      }
-    }
-    accept();
-  });
+  impl_->acceptor.async_accept(
+      [this, alive = impl_->alive](boost::system::error_code ec, local::socket socket) {
+        if (!*alive || ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          // Only this user (or root) may talk to the daemon, whatever the file's mode says.
+          ucred cred{};
+          socklen_t len = sizeof cred;
+          if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+              (cred.uid == ::geteuid() || cred.uid == 0)) {
+            std::make_shared<Session>(std::move(socket), impl_->handler, impl_->alive)->run();
+          }
+        }
+        accept();
+      });
 }
 
 void ControlServer::close() {
@@ -201,7 +226,12 @@ void ControlServer::close() {
   impl_->alive = std::make_shared<bool>(true);
   boost::system::error_code ignored;
   if (impl_->acceptor.is_open()) impl_->acceptor.close(ignored);
-  if (!path_.empty()) ::unlink(path_.c_str());
+  // Only our own socket file: another daemon may have replaced it since.
+  struct stat st {};
+  if (!path_.empty() && ::lstat(path_.c_str(), &st) == 0 && st.st_ino == impl_->inode &&
+      st.st_dev == impl_->device) {
+    ::unlink(path_.c_str());
+  }
   path_.clear();
 }
 
@@ -217,7 +247,9 @@ std::string text(const json::value* v) {
 
 std::int64_t integer(const json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->get_int64() : v && v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64()) : 0;
+  return v && v->is_int64()    ? v->get_int64()
+         : v && v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64())
+                               : 0;
 }
 
 std::string utc(std::int64_t ms) {
@@ -307,7 +339,9 @@ int ctl_command(const CtlOptions& opts, std::ostream& out, std::ostream& err) {
   }
   if (path.empty()) path = default_control_socket();
   std::string error;
-  if (!fits(path, error)) {
+  if (!fits(path, error) ||
+      (default_under_tmp(path) &&
+       !private_folder(std::filesystem::path(path).parent_path().string(), false, error))) {
     err << "rfqd ctl: " << error << "\n";
     return 2;
   }
@@ -322,6 +356,14 @@ int ctl_command(const CtlOptions& opts, std::ostream& out, std::ostream& err) {
   socket.connect(local::endpoint(path), ec);
   if (ec) {
     err << "rfqd ctl: no rfqd at " << path << ": " << ec.message() << "\n";
+    return 2;
+  }
+  // Whoever listens there must be this user (or root): never act on another user's answer.
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+      (cred.uid != ::geteuid() && cred.uid != 0)) {
+    err << "rfqd ctl: " << path << ": the process listening there belongs to another user\n";
     return 2;
   }
   asio::write(socket, asio::buffer(line), ec);
@@ -372,7 +414,8 @@ int ctl_command(const CtlOptions& opts, std::ostream& out, std::ostream& err) {
       out << opts.command << " " << text(x.if_contains("policy")) << ": "
           << (xok ? "ok" : "REFUSED");
       if (x.contains("version")) out << ", version " << text(x.if_contains("version"));
-      if (x.contains("took_us")) out << (xok ? " live in " : " after ") << integer(x, "took_us") << " us";
+      if (x.contains("took_us"))
+        out << (xok ? " live in " : " after ") << integer(x, "took_us") << " us";
       if (!xok && x.contains("error")) out << "\n  " << text(x.if_contains("error"));
       if (!xok && x.contains("version")) out << "\n  the version above keeps serving";
       out << "\n";

@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,7 +50,7 @@ struct CtlOptions {
   std::string policy;   // "" = every policy
   std::string socket;   // "" = from --config, else the default
   std::string config_path;
-  bool json = false;    // print the daemon's answer as it came
+  bool json = false;  // print the daemon's answer as it came
   double timeout_s = 10;
 };
 

@@ -287,7 +287,9 @@ class Runner {
       if (ec) return;
       if (sig == SIGHUP) {
         std::string error;
-        if (!stopping_) policies_.reload("", "SIGHUP", {}, error);
+        if (!stopping_ && !policies_.reload("", "SIGHUP", {}, error)) {
+          log_->warn("SIGHUP: no reload: {}", error);
+        }
         return wait_for_signal();
       }
       log_->info("signal {}: shutting down", sig);
@@ -346,6 +348,9 @@ class Runner {
     auto refuse = [&](const std::string& message) {
       reply(json::object{{"ok", false}, {"error", message}});
     };
+    if (const auto* p = req.if_contains("policy"); p && !p->is_string() && !p->is_null()) {
+      return refuse("'policy' must be a policy name (a string)");  // never "every policy"
+    }
     if (stopping_) return refuse("rfqd is shutting down");
     std::string error;
     if (command == "status") {
@@ -396,7 +401,7 @@ class Runner {
             (*shared)(json::object{{"ok", all_ok}, {"results", std::move(results)}});
           },
           error);
-      if (!known) (*shared)(json::object{{"ok", false}, {"error", error}});
+      if (!known) (*shared)(json::object{{"ok", false}, {"error", error}});  // unknown, or starting
       return;
     }
     if (command == "pause" || command == "resume") {

@@ -494,6 +494,14 @@ void LuaVm::set_paused(bool paused) {
 
 void LuaVm::forget(LuaTask* task) { tasks_.erase(task); }
 
+void LuaVm::note_required_file(const std::string& path) {
+  if (std::find(required_files_.begin(), required_files_.end(), path) != required_files_.end()) {
+    return;
+  }
+  required_files_.push_back(path);
+  if (require_observer_) require_observer_();
+}
+
 void LuaVm::report_error(const std::string& task_name, const std::string& message) {
   ++errors_;
   if (error_sink_) error_sink_(task_name, message);

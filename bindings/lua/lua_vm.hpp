@@ -122,7 +122,9 @@ class LuaVm {
   // The files require() loaded (or found and failed to load), in order: what a hot reload
   // watches beside the policy file.
   const std::vector<std::string>& required_files() const { return required_files_; }
-  void note_required_file(const std::string& path) { required_files_.push_back(path); }
+  // Records a file require() found (once per path) and tells the observer of a new one.
+  void note_required_file(const std::string& path);
+  void set_require_observer(std::function<void()> fn) { require_observer_ = std::move(fn); }
 
   std::size_t memory_used() const { return memory_used_; }
   std::uint64_t tasks_started() const { return next_task_id_ - 1; }
@@ -183,6 +185,7 @@ class LuaVm {
   std::vector<UniqueFunction<void()>> held_;  // work that came while paused, in order
   std::uint64_t dropped_events_ = 0;
   std::vector<std::string> required_files_;
+  std::function<void()> require_observer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   int host_depth_ = 0;
   int hook_every_ = 0;           // instructions between two hook calls

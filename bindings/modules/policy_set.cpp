@@ -1,9 +1,9 @@
 #include "bindings/modules/policy_set.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/array.hpp>
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -19,7 +19,7 @@ extern "C" {
 namespace rfq::lua {
 
 namespace json = boost::json;
-using WallClock = std::chrono::steady_clock;
+using Stopwatch = std::chrono::steady_clock;  // real time, whatever the engine clock
 
 // The outcomes of one reload request, over the policies it names.
 struct PolicySet::Batch {
@@ -44,7 +44,7 @@ struct PolicySet::Slot {
   std::string last_reload_error;
   std::int64_t last_reload_error_ms = 0;
   std::vector<std::string> files;  // live version's, plus the latest attempt's
-  WallClock::time_point reload_started{};
+  Stopwatch::time_point reload_started{};
   std::string reason;
   std::vector<std::shared_ptr<Batch>> waiting;  // on the reload in progress
   std::vector<std::shared_ptr<Batch>> queued;   // asked during it: one more reload after
@@ -60,15 +60,28 @@ std::string short_hash(const std::string& version) {
   return version.substr(0, std::min<std::size_t>(version.size(), 19));
 }
 
-// Pushes the value of rfq.state of L (nil when the script removed the rfq table).
-void push_state(lua_State* L) {
-  lua_getglobal(L, "rfq");
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    lua_getfield(L, -1, "state");
-  } else {
+// Pushes rfq.state of L (nil when the script removed or replaced the rfq table) by raw access,
+// under lua_pcall: a script's metatables never run here, and a memory error cannot escape.
+int raw_state(lua_State* L) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  lua_pushliteral(L, "rfq");
+  if (lua_rawget(L, -2) != LUA_TTABLE) {
     lua_pushnil(L);
+    return 1;
   }
-  lua_remove(L, -2);
+  lua_pushliteral(L, "state");
+  lua_rawget(L, -2);
+  return 1;
+}
+
+bool push_state(lua_State* L, std::string& error) {
+  lua_pushcfunction(L, &raw_state);
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    error = std::string("rfq.state: ") + (lua_tostring(L, -1) ? lua_tostring(L, -1) : "unreadable");
+    lua_pop(L, 1);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -91,10 +104,11 @@ PolicyHost* PolicySet::find(std::string_view name) const {
 
 std::vector<std::string> PolicySet::files_of(PolicyHost& host) {
   std::vector<std::string> out;
-  std::error_code ec;
-  auto canonical = [&](const std::string& p) {
-    auto c = std::filesystem::weakly_canonical(p, ec);
-    return ec ? p : c.string();
+  // Absolute, but symlinks kept: a policy file that is a symlink is watched by its own name.
+  auto canonical = [](const std::string& p) {
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(p, ec);
+    return ec ? p : abs.lexically_normal().string();
   };
   out.push_back(canonical(host.spec().script));
   for (const auto& f : host.vm().required_files()) {
@@ -131,7 +145,9 @@ std::unique_ptr<PolicyHost> PolicySet::build(Slot& s, std::string& error) {
 }
 
 void PolicySet::start(UniqueFunction<void(std::vector<std::string>)> done) {
+  started_ = true;
   for (auto& s : slots_) {
+    track_requires(*s);
     s->live->start();
     s->loaded_at_ms = engine_.clock().now_ms();
   }
@@ -153,6 +169,10 @@ void PolicySet::start(UniqueFunction<void(std::vector<std::string>)> done) {
 
 bool PolicySet::reload(std::string_view name, const std::string& reason, ReloadDone done,
                        std::string& error) {
+  if (!started_) {
+    error = "the policies have not started yet (venues still starting)";
+    return false;
+  }
   std::vector<Slot*> targets;
   if (!select(name, targets, error)) return false;
   auto batch = std::make_shared<Batch>();
@@ -176,18 +196,19 @@ bool PolicySet::reload(std::string_view name, const std::string& reason, ReloadD
 
 void PolicySet::begin_reload(Slot& s, std::shared_ptr<Batch> batch) {
   s.waiting.push_back(std::move(batch));
-  s.reload_started = WallClock::now();
+  s.reload_started = Stopwatch::now();
   std::string error;
   auto host = build(s, error);
   if (!host) return refuse(s, error);  // the policy file itself is always watched
   if (s.live) {
     lua_State* from = s.live->vm().state();
     lua_State* to = host->vm().state();
-    push_state(from);
     std::string copy_error;
+    if (!push_state(from, copy_error)) return refuse(s, copy_error);
     const bool copied = copy_plain(from, -1, to, "rfq.state", copy_error);
     lua_pop(from, 1);
     if (!copied) return refuse(s, copy_error);
+    // The new state is fresh (its main chunk has not run): plain table access is safe.
     lua_getglobal(to, "rfq");
     lua_insert(to, -2);
     lua_setfield(to, -2, "state");
@@ -216,6 +237,7 @@ void PolicySet::end_reload(Slot& s) {
   }
   auto old = std::move(s.live);
   s.live = std::move(s.next);
+  track_requires(s);
   if (s.paused) s.live->pause();
   old.reset();  // timers stop; pending results are dropped by their tickets
   s.loaded_at_ms = engine_.clock().now_ms();
@@ -224,7 +246,7 @@ void PolicySet::end_reload(Slot& s) {
   const bool files_changed = files != s.files;
   s.files = std::move(files);
   const auto took =
-      std::chrono::duration_cast<std::chrono::microseconds>(WallClock::now() - s.reload_started)
+      std::chrono::duration_cast<std::chrono::microseconds>(Stopwatch::now() - s.reload_started)
           .count();
   engine_.metrics().inc("policy.reloads");
   logger()->info("reload {} ({}): version {} live in {} us", s.spec.name, s.reason,
@@ -241,7 +263,7 @@ void PolicySet::refuse(Slot& s, const std::string& error) {
   s.last_reload_error = error;
   s.last_reload_error_ms = engine_.clock().now_ms();
   const auto took =
-      std::chrono::duration_cast<std::chrono::microseconds>(WallClock::now() - s.reload_started)
+      std::chrono::duration_cast<std::chrono::microseconds>(Stopwatch::now() - s.reload_started)
           .count();
   engine_.metrics().inc("policy.reload_failures");
   const std::string version = s.live ? s.live->script_hash() : std::string();
@@ -250,6 +272,24 @@ void PolicySet::refuse(Slot& s, const std::string& error) {
   auto waiting = std::exchange(s.waiting, {});
   for (auto& b : waiting) b->add({s.spec.name, false, version, error, took});
   run_queued(s);
+}
+
+// A module the live version requires later (in a timer or a handler) is watched from then on.
+// Told from inside require(): the file list is updated on the next loop turn.
+void PolicySet::track_requires(Slot& s) {
+  s.live->vm().set_require_observer([this, alive = alive_, sp = &s] {
+    boost::asio::post(engine_.io(), [this, alive, sp] {
+      if (!*alive || !sp->live) return;
+      bool added = false;
+      for (auto& f : files_of(*sp->live)) {
+        if (std::find(sp->files.begin(), sp->files.end(), f) == sp->files.end()) {
+          sp->files.push_back(f);
+          added = true;
+        }
+      }
+      if (added && files_changed_) files_changed_();
+    });
+  });
 }
 
 // The reload asked for while one ran: once, for every request that waited.
@@ -315,8 +355,7 @@ json::object PolicySet::status(std::string_view name) const {
                                 {"message", s->last_reload_error}};
     }
     if (s->live && !s->live->last_error().empty()) {
-      p["last_error"] = {{"at_ms", s->live->last_error_ms()},
-                         {"message", s->live->last_error()}};
+      p["last_error"] = {{"at_ms", s->live->last_error_ms()}, {"message", s->live->last_error()}};
     } else {
       p["last_error"] = nullptr;
     }

@@ -27,9 +27,9 @@ namespace rfq::lua {
 struct ReloadOutcome {
   std::string policy;
   bool ok = false;
-  std::string version;  // the version serving afterwards ("sha256:...")
-  std::string error;    // why the new version was refused
-  std::int64_t took_us = 0;  // request to new version live (or refused), wall time
+  std::string version;       // the version serving afterwards ("sha256:...")
+  std::string error;         // why the new version was refused
+  std::int64_t took_us = 0;  // request to new version live (or refused), real time
 };
 
 class PolicySet {
@@ -50,7 +50,8 @@ class PolicySet {
 
   // Reloads one policy (by name) or, with an empty name, every policy; `reason` is logged
   // ("SIGHUP", "file changed: x.lua", "rfqd ctl"). done gets one outcome per policy. False,
-  // with the error, for an unknown name (done is not called).
+  // with the error, for an unknown name or before start() (done is not called): a main chunk
+  // must not run before the venues have loaded their books.
   bool reload(std::string_view name, const std::string& reason, ReloadDone done,
               std::string& error);
   // Pause / resume one policy or (empty name) all. False for an unknown name.
@@ -62,7 +63,8 @@ class PolicySet {
   boost::json::object status(std::string_view name) const;
 
   // Every file the live versions (and the latest attempts) were loaded from: the policy files
-  // and the modules they required, each with the policies that use it.
+  // and the modules they required (also later, from a timer or handler), each with the
+  // policies that use it.
   std::map<std::string, std::vector<std::string>> files() const;
   // Told after a reload changed the set of files (a new require, a new module path).
   void on_files_changed(std::function<void()> fn) { files_changed_ = std::move(fn); }
@@ -84,10 +86,12 @@ class PolicySet {
   void end_reload(Slot& s);
   void refuse(Slot& s, const std::string& error);
   void run_queued(Slot& s);
+  void track_requires(Slot& s);
   static std::vector<std::string> files_of(PolicyHost& host);
 
   Engine& engine_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  bool started_ = false;
   std::function<void()> files_changed_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

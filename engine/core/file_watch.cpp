@@ -1,6 +1,7 @@
 #include "engine/core/file_watch.hpp"
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -10,16 +11,21 @@
 #include <filesystem>
 #include <vector>
 
+#include "engine/core/log.hpp"
+
 namespace rfq {
 
 namespace fs = std::filesystem;
 
+namespace {
+constexpr std::uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR;
+}
+
 struct FileWatch::Impl {
   explicit Impl(boost::asio::io_context& io) : fd(io) {}
   boost::asio::posix::stream_descriptor fd;
-  std::map<int, std::string> dirs;                       // watch descriptor -> folder
-  std::map<std::string, std::set<std::string>> by_dir;   // folder -> file names -> ...
-  std::map<std::string, std::string> reported_as;        // folder/name -> path as given
+  std::map<int, std::string> dirs;                 // watch descriptor -> folder
+  std::map<std::string, std::string> reported_as;  // folder/name -> path as given
   std::vector<char> buffer = std::vector<char>(64 * 1024);
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
@@ -44,23 +50,30 @@ bool FileWatch::watch(const std::set<std::string>& paths, std::string& error) {
     read();
   }
   const int fd = impl_->fd.native_handle();
-  for (const auto& [wd, dir] : impl_->dirs) inotify_rm_watch(fd, wd);
-  impl_->dirs.clear();
-  impl_->by_dir.clear();
-  impl_->reported_as.clear();
   paths_ = paths;
-  bool ok = true;
+  impl_->reported_as.clear();
+  std::set<std::string> wanted;
   for (const auto& p : paths) {
     std::error_code ec;
     fs::path abs = fs::absolute(p, ec);
     if (ec) abs = p;
-    const std::string dir = abs.parent_path().string();
-    const std::string name = abs.filename().string();
-    impl_->by_dir[dir].insert(name);
-    impl_->reported_as[dir + "/" + name] = p;
+    abs = abs.lexically_normal();  // symlinks are watched by their own name, not their target
+    wanted.insert(abs.parent_path().string());
+    impl_->reported_as[abs.string()] = p;
   }
-  for (const auto& [dir, names] : impl_->by_dir) {
-    const int wd = inotify_add_watch(fd, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+  // Folders no longer needed are dropped; the others keep their watch (no gap where a change
+  // could be missed); new ones are added.
+  for (auto it = impl_->dirs.begin(); it != impl_->dirs.end();) {
+    if (wanted.erase(it->second) == 0) {
+      inotify_rm_watch(fd, it->first);
+      it = impl_->dirs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  bool ok = true;
+  for (const auto& dir : wanted) {
+    const int wd = inotify_add_watch(fd, dir.c_str(), kMask);
     if (wd < 0) {
       error += (error.empty() ? "" : "; ") + dir + ": " + std::strerror(errno);
       ok = false;
@@ -72,31 +85,55 @@ bool FileWatch::watch(const std::set<std::string>& paths, std::string& error) {
 }
 
 void FileWatch::read() {
-  impl_->fd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                       [this, alive = impl_->alive](const boost::system::error_code& ec) {
-    if (ec || !*alive) return;
-    std::set<std::string> changed;
-    for (;;) {
-      const ssize_t n = ::read(impl_->fd.native_handle(), impl_->buffer.data(), impl_->buffer.size());
-      if (n <= 0) break;  // EAGAIN: all read
-      for (ssize_t off = 0; off < n;) {
-        inotify_event ev;
-        std::memcpy(&ev, impl_->buffer.data() + off, sizeof ev);
-        const char* name = impl_->buffer.data() + off + sizeof ev;
-        off += static_cast<ssize_t>(sizeof ev + ev.len);
-        auto dir = impl_->dirs.find(ev.wd);
-        if (dir == impl_->dirs.end() || ev.len == 0) continue;
-        auto it = impl_->reported_as.find(dir->second + "/" + std::string(name));
-        if (it != impl_->reported_as.end()) changed.insert(it->second);
-      }
-    }
-    // Reported after the read: a handler may replace the watched set.
-    for (const auto& p : changed) {
-      if (!*alive) return;
-      changed_(p);
-    }
-    if (*alive) read();
-  });
+  impl_->fd.async_wait(
+      boost::asio::posix::stream_descriptor::wait_read,
+      [this, alive = impl_->alive](const boost::system::error_code& ec) {
+        if (ec || !*alive) return;
+        std::set<std::string> changed;
+        for (;;) {
+          const ssize_t n =
+              ::read(impl_->fd.native_handle(), impl_->buffer.data(), impl_->buffer.size());
+          if (n <= 0) break;  // EAGAIN: all read
+          for (ssize_t off = 0; off < n;) {
+            inotify_event ev;
+            std::memcpy(&ev, impl_->buffer.data() + off, sizeof ev);
+            const char* name = impl_->buffer.data() + off + sizeof ev;
+            off += static_cast<ssize_t>(sizeof ev + ev.len);
+            if (ev.mask & IN_Q_OVERFLOW) {
+              // Events were lost: whatever changed cannot be told, so everything has.
+              log::get("engine")->warn(
+                  "file watch: inotify queue overflowed; every file counts as changed");
+              changed.insert(paths_.begin(), paths_.end());
+              continue;
+            }
+            auto dir = impl_->dirs.find(ev.wd);
+            if (dir == impl_->dirs.end()) continue;
+            if (ev.mask & IN_IGNORED) {  // the folder went away (deleted, unmounted)
+              log::get("engine")->warn(
+                  "file watch: folder {} is gone; its files are no longer watched", dir->second);
+              impl_->dirs.erase(dir);
+              continue;
+            }
+            if (ev.len == 0) continue;
+            const std::string full = dir->second + "/" + std::string(name);
+            auto it = impl_->reported_as.find(full);
+            if (it == impl_->reported_as.end()) continue;
+            if (ev.mask & IN_CREATE) {
+              // A new regular file is reported when its writer closes it; a new symlink
+              // (`ln -sf`) has no writer, so it counts now.
+              struct stat st {};
+              if (::lstat(full.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+            }
+            changed.insert(it->second);
+          }
+        }
+        // Reported after the read: a handler may replace the watched set.
+        for (const auto& p : changed) {
+          if (!*alive) return;
+          changed_(p);
+        }
+        if (*alive) read();
+      });
 }
 
 }  // namespace rfq

@@ -1,9 +1,11 @@
 #pragma once
 // Watches files for new content through inotify, on the loop: a file counts as changed when a
-// writer closes it (IN_CLOSE_WRITE) or another file is renamed onto its name (IN_MOVED_TO,
-// how editors and `sed -i` save). The folders are watched, not the files, so a file replaced
-// by rename, or deleted and written again, is still seen. Events of one read are coalesced:
-// each changed file is reported once.
+// writer closes it (IN_CLOSE_WRITE), another file is renamed onto its name (IN_MOVED_TO, how
+// editors and `sed -i` save) or a symlink is made under its name (`ln -sf`). The folders are
+// watched, not the files, so a file replaced by rename, or deleted and written again, is
+// still seen; a symlink is watched by its own name, not its target. Events of one read are
+// coalesced: each changed file is reported once. A queue overflow reports every file; a
+// watched folder that goes away is logged (its files are no longer watched).
 
 #include <functional>
 #include <map>

@@ -5,9 +5,9 @@
 // main chunk, as rfqd run does it; and whether any cancel a replaced version started went
 // unanswered (requests the policies made, from rfq.state, against outcomes the engine
 // recorded once everything in flight has finished).
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -117,7 +117,8 @@ void reload() {
     if (io.run_one() == 0) io.restart();
   }
 
-  const fs::path dir = fs::temp_directory_path() / ("rfq-reload-bench-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("rfq-reload-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path file = dir / "churn.lua";
   write_file(file, policy_source(0));
@@ -132,17 +133,22 @@ void reload() {
     std::exit(1);
   }
   // As rfqd run wires it: a changed file reloads the policy; done records the moment.
-  SteadyClock::time_point live_at{};
+  SteadyClock::time_point live_at{};  // the reload's outcome came (live, or refused)
+  bool last_ok = false;
   int refused = 0;
   std::vector<double> reload_us;  // of which the reload itself (compile, copy, main chunk)
   FileWatch watch{io, [&](const std::string&) {
-                    set.reload("churn", "file changed", [&](std::vector<lua::ReloadOutcome> out) {
-                      live_at = SteadyClock::now();
-                      for (const auto& r : out) {
-                        refused += r.ok ? 0 : 1;
-                        reload_us.push_back(static_cast<double>(r.took_us));
-                      }
-                    }, error);
+                    set.reload(
+                        "churn", "file changed",
+                        [&](std::vector<lua::ReloadOutcome> out) {
+                          live_at = SteadyClock::now();
+                          for (const auto& r : out) {
+                            last_ok = r.ok;
+                            refused += r.ok ? 0 : 1;
+                            if (r.ok) reload_us.push_back(static_cast<double>(r.took_us));
+                          }
+                        },
+                        error);
                   }};
   std::set<std::string> paths;
   for (const auto& [p, names] : set.files()) paths.insert(p);
@@ -165,14 +171,17 @@ void reload() {
     const auto t0 = SteadyClock::now();
     write_file(file, policy_source(k));
     io.restart();
-    while (live_at == SteadyClock::time_point{} && SteadyClock::now() - t0 < std::chrono::seconds(5)) {
+    while (live_at == SteadyClock::time_point{} &&
+           SteadyClock::now() - t0 < std::chrono::seconds(5)) {
       io.run_one_for(std::chrono::milliseconds(100));
     }
     if (live_at == SteadyClock::time_point{}) {
       std::fprintf(stderr, "reload bench: reload %d never went live\n", k);
       std::exit(1);
     }
-    latency_us.push_back(std::chrono::duration<double, std::micro>(live_at - t0).count());
+    // Only versions that went live count (a refused one would be reported as refused).
+    if (last_ok)
+      latency_us.push_back(std::chrono::duration<double, std::micro>(live_at - t0).count());
     io.restart();
     io.run_for(kBetween);
   }
@@ -203,7 +212,8 @@ void reload() {
   };
   std::printf("\nHot reload: %d rewrites of a policy file while it cancels on OKX over loopback\n",
               kReloads);
-  std::printf("  file written -> new version live (inotify, compile, rfq.state copy, main chunk):\n");
+  std::printf(
+      "  file written -> new version live (inotify, compile, rfq.state copy, main chunk):\n");
   const double p50 = pct(latency_us, 0.50), p99 = pct(latency_us, 0.99);
   std::printf("    p50 %.0f us, p99 %.0f us, max %.0f us (budget: <= 10 ms); refused: %d\n", p50,
               p99, latency_us.back(), refused);
@@ -211,12 +221,12 @@ void reload() {
               pct(reload_us, 0.99));
   std::printf("  cancels the policy versions asked for: %lld; in flight at the last reload: %zu\n",
               static_cast<long long>(asked), in_flight_after);
-  std::printf("  answered and recorded after the drain (%.1f s): %llu (ok %llu); at the venue: "
-              "%zu; lost: %lld\n",
-              drain_s,
-              static_cast<unsigned long long>(answered),
-              static_cast<unsigned long long>(m.get("rfq.cancel.ok")), at_venue,
-              static_cast<long long>(asked) - static_cast<long long>(answered));
+  std::printf(
+      "  answered and recorded after the drain (%.1f s): %llu (ok %llu); at the venue: "
+      "%zu; lost: %lld\n",
+      drain_s, static_cast<unsigned long long>(answered),
+      static_cast<unsigned long long>(m.get("rfq.cancel.ok")), at_venue,
+      static_cast<long long>(asked) - static_cast<long long>(answered));
 }
 
 }  // namespace rfq::bench

@@ -41,10 +41,11 @@ mkfifo log
 "$rfqd" run --config run.lua --sim >run.out 2>log &
 run_pid=$!
 exec 5<log
-# wait_log PATTERN: reads the daemon's log until a line matches (10 s at most); the line is
-# left in $line. Returns 1 when none came.
+# wait_log PATTERN: reads the daemon's log until a line matches, 10 s at most in all; the
+# line is left in $line. Returns 1 when none came.
 wait_log() {
-  while read -r -t 10 line <&5; do
+  local end=$((SECONDS + 10)) left
+  while left=$((end - SECONDS)) && [ "$left" -gt 0 ] && read -r -t "$left" line <&5; do
     case "$line" in *$1*) return 0 ;; esac
   done
   return 1
@@ -111,7 +112,11 @@ rfq.state.version = 3
 rfq.every(50, function() rfq.state.n = (rfq.state.n or 0) + 1 end)
 rfq.log.info("loaded v3")
 EOF
-wait_log "loaded v3" >/dev/null
+if wait_log "loaded v3"; then
+  pass "a fixed policy file is reloaded"
+else
+  fail "a fixed policy file is reloaded" "last line: ${line:-}"
+fi
 v3=$(hash_of p.lua)
 expect "ctl reload reloads and reports the version live" 0 \
   "reload p: ok, version $v3 live in [0-9]+ us" -- ctl reload
@@ -160,7 +165,7 @@ expect "ctl --config of a config with the socket off exits 2 saying so" 2 \
   -- "$rfqd" ctl status --config off.lua
 
 kill -TERM "$run_pid"
-cat <&5 >/dev/null
+timeout 20 cat <&5 >/dev/null
 exec 5<&-
 wait "$run_pid"
 rc=$?

@@ -85,8 +85,9 @@ TEST_CASE("copy_plain refuses what is not plain data, naming where", "[plain_cop
   auto b = fresh();
   std::string error;
   CHECK_FALSE(copy(a.get(), b.get(), "{ cb = { [2] = print } }", error));
-  CHECK(error == "rfq.state.cb[2]: a function is not plain data (only nil, booleans, numbers, "
-                 "strings and tables carry over)");
+  CHECK(error ==
+        "rfq.state.cb[2]: a function is not plain data (only nil, booleans, numbers, "
+        "strings and tables carry over)");
   CHECK_FALSE(copy(a.get(), b.get(), "{ co = coroutine.create(print) }", error));
   CHECK_THAT(error, Catch::StartsWith("rfq.state.co: a thread is not plain data"));
   CHECK_FALSE(copy(a.get(), b.get(), "{ [print] = 1 }", error));
@@ -99,8 +100,9 @@ TEST_CASE("copy_plain refuses what is not plain data, naming where", "[plain_cop
 TEST_CASE("copy_plain refuses nesting deeper than 200 tables", "[plain_copy]") {
   auto a = fresh();
   auto b = fresh();
-  REQUIRE(luaL_dostring(a.get(), "deep = {} local t = deep for i = 1, 300 do t.x = {} t = t.x end") ==
-          LUA_OK);
+  REQUIRE(
+      luaL_dostring(a.get(), "deep = {} local t = deep for i = 1, 300 do t.x = {} t = t.x end") ==
+      LUA_OK);
   std::string error;
   CHECK_FALSE(copy(a.get(), b.get(), "deep", error));
   CHECK_THAT(error, Catch::EndsWith("nested deeper than 200 tables"));
@@ -139,7 +141,8 @@ TEST_CASE("copy_plain fails cleanly when the target runs out of memory", "[plain
   lua_State* b = lua_newstate(&limited, &budget);
   REQUIRE(b != nullptr);
   budget.limit = budget.used + 64 * 1024;
-  REQUIRE(luaL_dostring(a.get(), "big = {} for i = 1, 100000 do big[i] = 'item' .. i end") == LUA_OK);
+  REQUIRE(luaL_dostring(a.get(), "big = {} for i = 1, 100000 do big[i] = 'item' .. i end") ==
+          LUA_OK);
   std::string error;
   lua_getglobal(a.get(), "big");
   CHECK_FALSE(rfq::lua::copy_plain(a.get(), -1, b, "rfq.state", error));

@@ -80,10 +80,12 @@ struct World {
     dir.write("p.lua", source);
     outcomes.reset();
     std::string error;
-    REQUIRE(set.reload("p", "test", [this](auto o) { outcomes = std::move(o); }, error));
+    REQUIRE(set.reload(
+        "p", "test", [this](auto o) { outcomes = std::move(o); }, error));
     sim.poll();
     REQUIRE(outcomes.has_value());
     REQUIRE(outcomes->size() == 1);
+    CHECK(lua_gettop(L()) == 0);  // the serving version's stack, after a swap or a refusal
     return outcomes->front();
   }
 
@@ -133,8 +135,10 @@ rfq.every(100, function() rfq.state.ticks = rfq.state.ticks + 1 end)
 
 }  // namespace
 
-TEST_CASE("reload while a task is suspended in rfq.cancel: answer recorded, old task never "
-          "resumes, new version runs with rfq.state", "[policy_set]") {
+TEST_CASE(
+    "reload while a task is suspended in rfq.cancel: answer recorded, old task never "
+    "resumes, new version runs with rfq.state",
+    "[policy_set]") {
   World w;
   log::Capture logs("info");
   TempDir audit_dir;
@@ -146,19 +150,23 @@ TEST_CASE("reload while a task is suspended in rfq.cancel: answer recorded, old 
   const std::string id = okx_rfq(w.sim);
   w.sim.okx().inject({"cancel-rfq", sim::FaultKind::delay, 1000, 1});
 
-  w.load("rfq.after(10, function()\n"
-         "  rfq.state.sent = (rfq.state.sent or 0) + 1\n"
-         "  local res, err = rfq.cancel{ venue = 'okx', id = '" + id + "' }\n"
-         "  rfq.state.resumed = true\n"
-         "  rfq.log.info('v1 resumed after the cancel')\n"
-         "end)\n");
+  w.load(
+      "rfq.after(10, function()\n"
+      "  rfq.state.sent = (rfq.state.sent or 0) + 1\n"
+      "  local res, err = rfq.cancel{ venue = 'okx', id = '" +
+      id +
+      "' }\n"
+      "  rfq.state.resumed = true\n"
+      "  rfq.log.info('v1 resumed after the cancel')\n"
+      "end)\n");
   const std::string v1 = w.set.find("p")->script_hash();
   w.sim.advance(milliseconds(50));
   REQUIRE(w.sim.engine().in_flight() == 1);  // suspended in rfq.cancel, the venue holds it
 
-  auto out = w.reload("rfq.state.saw_sent = rfq.state.sent\n"
-                      "rfq.state.v2_ticks = 0\n"
-                      "rfq.every(100, function() rfq.state.v2_ticks = rfq.state.v2_ticks + 1 end)\n");
+  auto out = w.reload(
+      "rfq.state.saw_sent = rfq.state.sent\n"
+      "rfq.state.v2_ticks = 0\n"
+      "rfq.every(100, function() rfq.state.v2_ticks = rfq.state.v2_ticks + 1 end)\n");
   CHECK(out.ok);
   CHECK(out.error.empty());
   CHECK(out.version == w.set.find("p")->script_hash());
@@ -178,8 +186,8 @@ TEST_CASE("reload while a task is suspended in rfq.cancel: answer recorded, old 
   CHECK_THAT(lines[0], Catch::Contains("\"script_hash\":\"" + v1 + "\""));
   CHECK_THAT(lines[0], Catch::Contains("\"outcome\":\"ok\""));
   for (const auto& r : logs.records()) CHECK_THAT(r.message, !Catch::Contains("v1 resumed"));
-  CHECK(w.state_nil("resumed"));
   CHECK(w.state("v2_ticks") == 20);  // the new version's timer runs
+  CHECK(lua_gettop(w.L()) == 0);
   CHECK(w.set.find("p")->vm().timer_count() == 1);
   CHECK(w.status("reloads") == "1");
 }
@@ -237,8 +245,8 @@ rfq.on("exposure", function() rfq.state.events = (rfq.state.events or 0) + 1 end
   REQUIRE(w.set.pause("p", error));
   CHECK(w.status("state") == "\"paused\"");
   w.sim.advance(milliseconds(1000));
-  CHECK(w.state("ticks") == 1);  // ticks skipped
-  CHECK(w.state_nil("woke_at"));  // the sleeper's wake-up is held
+  CHECK(w.state("ticks") == 1);        // ticks skipped
+  CHECK(w.state_nil("woke_at"));       // the sleeper's wake-up is held
   CHECK(w.state_nil("after_ran_at"));  // the one-shot is due, not run
   CHECK(w.set.find("p")->publish("exposure", boost::json::object{{"x", 1}}) == 0);
   CHECK(w.set.find("p")->vm().dropped_events() == 1);
@@ -308,16 +316,30 @@ rfq.state.checks = (math.type(s.int) == "integer" and s.int == 7
   CHECK(w.state("checks") == 1);
 }
 
-TEST_CASE("a second reload asked during one runs after it; reload of every policy; unknown "
-          "names are refused", "[policy_set]") {
+TEST_CASE(
+    "a second reload asked during one runs after it; reload of every policy; unknown "
+    "names are refused",
+    "[policy_set]") {
   World w;
   w.load(kTicker);
   w.dir.write("p.lua", "rfq.state.version = 2\n" + std::string(kTicker));
   int calls = 0;
   std::vector<lua::ReloadOutcome> all;
   std::string error;
-  REQUIRE(w.set.reload("p", "first", [&](auto o) { ++calls; all.insert(all.end(), o.begin(), o.end()); }, error));
-  REQUIRE(w.set.reload("", "second", [&](auto o) { ++calls; all.insert(all.end(), o.begin(), o.end()); }, error));
+  REQUIRE(w.set.reload(
+      "p", "first",
+      [&](auto o) {
+        ++calls;
+        all.insert(all.end(), o.begin(), o.end());
+      },
+      error));
+  REQUIRE(w.set.reload(
+      "", "second",
+      [&](auto o) {
+        ++calls;
+        all.insert(all.end(), o.begin(), o.end());
+      },
+      error));
   CHECK(w.status("state") == "\"reloading\"");
   w.sim.poll();
   CHECK(calls == 2);
@@ -367,4 +389,64 @@ TEST_CASE("policy names are unique in a set", "[policy_set]") {
   REQUIRE(w.set.add(w.spec(w.dir.write("a.lua", "")), error));
   CHECK_FALSE(w.set.add(w.spec(w.dir.write("b.lua", "")), error));
   CHECK_THAT(error, Catch::Contains("a policy named 'p' is already loaded"));
+}
+
+TEST_CASE("no reload before start: the venues have not loaded their books", "[policy_set]") {
+  World w;
+  std::string error;
+  REQUIRE(w.set.add(w.spec(w.dir.write("p.lua", kTicker)), error));
+  bool called = false;
+  CHECK_FALSE(w.set.reload(
+      "", "SIGHUP", [&](auto) { called = true; }, error));
+  CHECK_THAT(error, Catch::Contains("not started yet"));
+  w.sim.poll();
+  CHECK_FALSE(called);
+  CHECK(w.set.find("p")->main_task() == nullptr);  // its main chunk has not run
+}
+
+TEST_CASE("a pause asked for during a reload applies to the new version", "[policy_set]") {
+  World w;
+  w.load(kTicker);
+  w.dir.write("p.lua", "rfq.state.ticks = 50\n" + std::string(kTicker));
+  std::string error;
+  std::optional<std::vector<lua::ReloadOutcome>> out;
+  REQUIRE(w.set.reload(
+      "p", "test", [&](auto o) { out = std::move(o); }, error));
+  REQUIRE(w.set.pause("p", error));
+  w.sim.poll();
+  REQUIRE(out.has_value());
+  CHECK(out->front().ok);
+  CHECK(w.set.find("p")->paused());
+  w.sim.advance(milliseconds(500));
+  CHECK(w.state("ticks") == 50);
+  REQUIRE(w.set.resume("p", error));
+  w.sim.advance(milliseconds(500));
+  CHECK(w.state("ticks") == 55);
+}
+
+TEST_CASE("a module first required by a timer is watched from then on", "[policy_set]") {
+  World w;
+  w.dir.write("late.lua", "return { n = 9 }");
+  int changed = 0;
+  w.set.on_files_changed([&] { ++changed; });
+  w.load("rfq.after(100, function() rfq.state.n = require('late').n end)\n");
+  const int before = changed;
+  CHECK(w.set.files().size() == 1);
+  w.sim.advance(milliseconds(150));
+  CHECK(w.state("n") == 9);
+  CHECK(changed == before + 1);
+  std::vector<std::string> names;
+  for (const auto& [path, policies] : w.set.files()) names.push_back(fs::path(path).filename());
+  CHECK(names == std::vector<std::string>{"late.lua", "p.lua"});
+}
+
+TEST_CASE("rfq.state is read raw: a script's metatables never run during a reload",
+          "[policy_set]") {
+  World w;
+  // rfq.state removed, and a trap on the rfq table: a plain read would call it (unprotected).
+  w.load("rfq.state = nil\n"
+         "setmetatable(rfq, { __index = function() error('boom') end })\n");
+  auto out = w.reload("rfq.state = rfq.state or { fresh = 1 }\n");
+  CHECK(out.ok);
+  CHECK(w.state("fresh") == 1);
 }

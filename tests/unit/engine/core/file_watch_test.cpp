@@ -93,14 +93,52 @@ TEST_CASE("file watch: several files, replaced set, relative paths reported as g
 
   // After the set is replaced, a.lua is no longer reported; helpers.lua, given relative to
   // the working directory, is reported as given.
-  const auto cwd = fs::current_path();
+  struct Cwd {  // restored however the test ends
+    fs::path saved = fs::current_path();
+    ~Cwd() { fs::current_path(saved); }
+  } cwd;
   fs::current_path(lib.path);
   REQUIRE(w.watch.watch({"helpers.lua"}, error));
   dir.write("a.lua", "-- changed, not watched now");
   lib.write("helpers.lua", "return { 1 }");
   w.until(2);
-  fs::current_path(cwd);
   CHECK(w.reports == std::vector<std::string>{lib.file("helpers.lua"), "helpers.lua"});
+}
+
+TEST_CASE("file watch: changes made before the loop reads them are reported once", "[file_watch]") {
+  Folder dir;
+  dir.write("p.lua", "");
+  Watched w;
+  std::string error;
+  REQUIRE(w.watch.watch({dir.file("p.lua")}, error));
+  for (int i = 0; i < 5; ++i) dir.write("p.lua", "-- " + std::to_string(i));
+  w.until(1);
+  w.io.restart();
+  w.io.poll();  // anything else already queued
+  CHECK(w.reports == std::vector<std::string>{dir.file("p.lua")});
+}
+
+TEST_CASE(
+    "file watch: a symlink made under the watched name counts; a new regular file counts "
+    "when closed, once",
+    "[file_watch]") {
+  Folder dir;
+  dir.write("v1.lua", "-- v1");
+  dir.write("v2.lua", "-- v2");
+  fs::create_symlink(dir.path / "v1.lua", dir.path / "policy.lua");
+  Watched w;
+  std::string error;
+  REQUIRE(w.watch.watch({dir.file("policy.lua")}, error));
+  fs::remove(dir.path / "policy.lua");
+  fs::create_symlink(dir.path / "v2.lua", dir.path / "policy.lua");  // as `ln -sf` does
+  w.until(1);
+  CHECK(w.reports == std::vector<std::string>{dir.file("policy.lua")});
+  fs::remove(dir.path / "policy.lua");
+  dir.write("policy.lua", "-- a regular file now");  // IN_CREATE, then IN_CLOSE_WRITE
+  w.until(2);
+  w.io.restart();
+  w.io.poll();
+  CHECK(w.reports.size() == 2);
 }
 
 TEST_CASE("file watch: a folder that does not exist is an error naming it", "[file_watch]") {
