@@ -43,9 +43,7 @@ struct Side {
   explicit Side(std::uint16_t port) {
     const std::string base = "127.0.0.1:" + std::to_string(port);
     std::string error;
-    auth::OkxCredentials okx_creds{std::string(sim::kSimApiKey),
-                                   auth::Secret(std::string(sim::kSimSecret)),
-                                   auth::Secret(std::string(sim::kSimPassphrase))};
+    const auth::OkxCredentials okx_creds = okx_sim_credentials();
     okx::OkxVenueOptions o;
     net::parse_origin("http://" + base, o.rest, error);
     o.credentials = okx_creds;
@@ -63,17 +61,7 @@ struct Side {
                      auth::Secret(std::string(sim::kDeribitSimClientSecret))};
     d.book_refresh = Millis(0);
     engine.add_venue(std::make_unique<deribit::DeribitVenue>(io, clock, engine.book(), d));
-    bool started = false;
-    engine.start([&](boost::system::error_code ec) {
-      if (ec) {
-        std::fprintf(stderr, "kill switch bench: a venue did not start: %s\n", ec.message().c_str());
-        std::exit(1);
-      }
-      started = true;
-    });
-    while (!started) {
-      if (io.run_one() == 0) io.restart();
-    }
+    start_engine(io, engine, "kill switch bench");
   }
 
   // Lets the loop run for `d` (credit pools refill, pushes land).
@@ -89,13 +77,14 @@ struct Side {
     auto policy = std::make_unique<lua::PolicyHost>(engine, spec);
     std::string error;
     policy->load_source(
-        "local s = assert(rfq.cancel_all(" + opts + "))\n"
-        "local parts = {}\n"
-        "for v, o in pairs(s.venues) do\n"
-        "  parts[#parts + 1] = v .. ' ' .. (o.canceled and tostring(o.canceled) or 'ok')\n"
-        "end\n"
-        "table.sort(parts)\n"
-        "outcome = table.concat(parts, ', ')\n",
+        "local s = assert(rfq.cancel_all(" + opts +
+            "))\n"
+            "local parts = {}\n"
+            "for v, o in pairs(s.venues) do\n"
+            "  parts[#parts + 1] = v .. ' ' .. (o.canceled and tostring(o.canceled) or 'ok')\n"
+            "end\n"
+            "table.sort(parts)\n"
+            "outcome = table.concat(parts, ', ')\n",
         "=bench-kill", error);
     const auto t0 = std::chrono::steady_clock::now();
     policy->start();
@@ -103,7 +92,8 @@ struct Side {
     while (main->state() != lua::TaskState::Finished) {
       if (io.run_one() == 0) io.restart();
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!main->ok()) {
       std::fprintf(stderr, "kill switch bench policy failed: %s\n", main->error().c_str());
       std::exit(1);
@@ -151,7 +141,8 @@ void kill_switch() {
   for (int i = 0; i < 3; ++i) {
     seed(i == 0, i == 2, 100 + static_cast<std::uint64_t>(i));
     side.idle(std::chrono::milliseconds(6000));  // full credit pool, pushes landed, lanes clear
-    auto [secs, out] = side.cancel_all(std::string("{ venue = '") + venues[i] + "', timeout_ms = 60000 }");
+    auto [secs, out] =
+        side.cancel_all(std::string("{ venue = '") + venues[i] + "', timeout_ms = 60000 }");
     alone[i] = secs;
     outcomes[i] = out;
   }
@@ -168,8 +159,10 @@ void kill_switch() {
     if (c && c->is_int64() && c->as_int64() == 10028) ++limited;
   }
   const double slowest = std::max({alone[0], alone[1], alone[2]});
-  std::printf("\nKill switch: rfq.cancel_all() across okx (%zu RFQs), okx_spread and deribit (%d "
-              "block RFQs), limits on\n", kOkxRfqs, kDeribitRfqs);
+  std::printf(
+      "\nKill switch: rfq.cancel_all() across okx (%zu RFQs), okx_spread and deribit (%d "
+      "block RFQs), limits on\n",
+      kOkxRfqs, kDeribitRfqs);
   for (int i = 0; i < 3; ++i) {
     std::printf("  %-10s alone  %7.3f s   (%s)\n", venues[i], alone[i], outcomes[i].c_str());
   }

@@ -101,21 +101,10 @@ void reload() {
   okx::OkxVenueOptions o;
   std::string error;
   net::parse_origin("http://127.0.0.1:" + std::to_string(port), o.rest, error);
-  o.credentials = {std::string(sim::kSimApiKey), auth::Secret(std::string(sim::kSimSecret)),
-                   auth::Secret(std::string(sim::kSimPassphrase))};
+  o.credentials = okx_sim_credentials();
   o.book_refresh = Millis(0);
   engine.add_venue(std::make_unique<okx::OkxVenue>(io, clock, engine.book(), o));
-  bool started = false;
-  engine.start([&](boost::system::error_code ec) {
-    if (ec) {
-      std::fprintf(stderr, "reload bench: okx did not start: %s\n", ec.message().c_str());
-      std::exit(1);
-    }
-    started = true;
-  });
-  while (!started) {
-    if (io.run_one() == 0) io.restart();
-  }
+  start_engine(io, engine, "reload bench");
 
   const fs::path dir =
       fs::temp_directory_path() / ("rfq-reload-bench-" + std::to_string(::getpid()));

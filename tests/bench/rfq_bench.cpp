@@ -65,15 +65,10 @@ double pct(std::vector<std::int64_t> v, double q) {
   return static_cast<double>(v[k]);
 }
 
-auth::OkxCredentials sim_credentials() {
-  return {std::string(sim::kSimApiKey), auth::Secret(std::string(sim::kSimSecret)),
-          auth::Secret(std::string(sim::kSimPassphrase))};
-}
-
 // The signed cancel-rfq request both bare clients send, built as a plain Beast request.
 http::request<http::string_body> signed_cancel(std::uint16_t port, const std::string& id,
                                                RealClock& clock) {
-  static const auto creds = sim_credentials();
+  static const auto creds = bench::okx_sim_credentials();
   std::string body = okx::build_cancel_rfq_body(id, "");
   http::request<http::string_body> req{http::verb::post, okx::kCancelRfqPath, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
@@ -165,22 +160,12 @@ struct RfqdSide {
     okx::OkxVenueOptions o;
     std::string error;
     net::parse_origin("http://127.0.0.1:" + std::to_string(port), o.rest, error);
-    o.credentials = sim_credentials();
+    o.credentials = bench::okx_sim_credentials();
     o.pool_size = 1;
     o.book_refresh = Millis(0);
     o.pacing = pacing;  // off against an unlimited simulator: measure the path, not the pacing
     engine.add_venue(std::make_unique<okx::OkxVenue>(io, clock, engine.book(), o));
-    bool started = false;
-    engine.start([&](boost::system::error_code ec) {
-      if (ec) {
-        std::fprintf(stderr, "venue did not start: %s\n", ec.message().c_str());
-        std::exit(1);
-      }
-      started = true;
-    });
-    while (!started) {
-      if (io.run_one() == 0) io.restart();
-    }
+    bench::start_engine(io, engine, "rfq bench");
   }
 
   // One rfq.cancel_batch of every id; returns "N canceled, M failed".
@@ -199,7 +184,8 @@ struct RfqdSide {
     policy->load_source(R"lua(
       local r = assert(rfq.cancel_batch{ venue = "okx", ids = ids, timeout_ms = 300000 })
       outcome = ("%d canceled, %d failed"):format(r.canceled, r.failed)
-    )lua", "=bench-batch", error);
+    )lua",
+                        "=bench-batch", error);
     policy->start();
     auto main = policy->main_task();
     while (main->state() != lua::TaskState::Finished) {
@@ -238,7 +224,8 @@ struct RfqdSide {
         samples[i] = bench_us() - t0
         if not res then error("cancel " .. id .. " failed: " .. code .. " " .. err) end
       end
-    )lua", "=bench", error);
+    )lua",
+                        "=bench", error);
     policy->start();
     auto main = policy->main_task();
     while (main->state() != lua::TaskState::Finished) {
@@ -369,9 +356,10 @@ int main(int argc, char** argv) {
   server.stop();
   sim_thread.join();
 
-  std::printf("rfqd bench: %d cancels per client after %d warm-up, loopback, simulator on its own "
-              "thread (limits off)\n\n",
-              kRounds * kPerRound, kWarmup);
+  std::printf(
+      "rfqd bench: %d cancels per client after %d warm-up, loopback, simulator on its own "
+      "thread (limits off)\n\n",
+      kRounds * kPerRound, kWarmup);
   std::printf("Lua call -> request bytes on the socket (engine overhead)\n");
   std::printf("  p50 %6lld us   p99 %6lld us   (budget: p50 <= 5 us, p99 <= 20 us)\n\n",
               static_cast<long long>(m.percentile_us("engine.overhead_us", 0.50)),
