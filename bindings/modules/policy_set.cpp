@@ -121,7 +121,7 @@ std::vector<std::string> PolicySet::files_of(PolicyHost& host) {
 bool PolicySet::add(PolicySpec spec, std::string& error) {
   auto s = std::make_unique<Slot>();
   s->spec = std::move(spec);
-  auto host = build(*s, error);
+  auto host = prepare_version(engine_, s->spec, nullptr, error);
   if (!host) {
     error = s->spec.script + ": " + error;
     return false;
@@ -136,12 +136,6 @@ bool PolicySet::add(PolicySpec spec, std::string& error) {
   s->files = files_of(*s->live);
   slots_.push_back(std::move(s));
   return true;
-}
-
-std::unique_ptr<PolicyHost> PolicySet::build(Slot& s, std::string& error) {
-  auto host = std::make_unique<PolicyHost>(engine_, s.spec);
-  if (!host->load(error)) return nullptr;  // "file:line: message" (or "file: cannot open file")
-  return host;
 }
 
 void PolicySet::start(UniqueFunction<void(std::vector<std::string>)> done) {
@@ -194,27 +188,39 @@ bool PolicySet::reload(std::string_view name, const std::string& reason, ReloadD
   return true;
 }
 
+std::unique_ptr<PolicyHost> prepare_version(Engine& engine, const PolicySpec& spec,
+                                            PolicyHost* live, std::string& error) {
+  auto host = std::make_unique<PolicyHost>(engine, spec);
+  if (!host->load(error)) return nullptr;  // "file:line: message" (or "file: cannot open file")
+  if (live == nullptr) return host;
+  lua_State* from = live->vm().state();
+  lua_State* to = host->vm().state();
+  if (!push_state(from, error)) return nullptr;
+  const bool copied = copy_plain(from, -1, to, "rfq.state", error);
+  lua_pop(from, 1);
+  if (!copied) return nullptr;
+  // The new state is fresh (its main chunk has not run): plain table access is safe.
+  lua_getglobal(to, "rfq");
+  lua_insert(to, -2);
+  lua_setfield(to, -2, "state");
+  lua_pop(to, 1);
+  live->pause();  // its state stays as copied until the swap (or resumes on refusal)
+  return host;
+}
+
+bool version_started(const PolicyHost& next, std::string& error) {
+  auto main = next.main_task();
+  if (main && !(main->state() == TaskState::Finished && !main->ok())) return true;
+  error = main ? main->error() : "the main chunk could not start";
+  return false;
+}
+
 void PolicySet::begin_reload(Slot& s, std::shared_ptr<Batch> batch) {
   s.waiting.push_back(std::move(batch));
   s.reload_started = Stopwatch::now();
   std::string error;
-  auto host = build(s, error);
+  auto host = prepare_version(engine_, s.spec, s.live.get(), error);
   if (!host) return refuse(s, error);  // the policy file itself is always watched
-  if (s.live) {
-    lua_State* from = s.live->vm().state();
-    lua_State* to = host->vm().state();
-    std::string copy_error;
-    if (!push_state(from, copy_error)) return refuse(s, copy_error);
-    const bool copied = copy_plain(from, -1, to, "rfq.state", copy_error);
-    lua_pop(from, 1);
-    if (!copied) return refuse(s, copy_error);
-    // The new state is fresh (its main chunk has not run): plain table access is safe.
-    lua_getglobal(to, "rfq");
-    lua_insert(to, -2);
-    lua_setfield(to, -2, "state");
-    lua_pop(to, 1);
-    s.live->pause();  // its state stays as copied until the swap (or resumes on refusal)
-  }
   s.next = std::move(host);
   s.next->start();
   // After the main chunk's first resume, which start() posted.
@@ -224,9 +230,8 @@ void PolicySet::begin_reload(Slot& s, std::shared_ptr<Batch> batch) {
 }
 
 void PolicySet::end_reload(Slot& s) {
-  auto main = s.next->main_task();
-  if (!main || (main->state() == TaskState::Finished && !main->ok())) {
-    std::string error = main ? main->error() : "the main chunk could not start";
+  std::string error;
+  if (!version_started(*s.next, error)) {
     // Keep watching the modules the failed attempt required: fixing one reloads.
     for (auto& f : files_of(*s.next)) {
       if (std::find(s.files.begin(), s.files.end(), f) == s.files.end()) s.files.push_back(f);

@@ -32,6 +32,18 @@ struct ReloadOutcome {
   std::int64_t took_us = 0;  // request to new version live (or refused), real time
 };
 
+// The steps of a hot reload whoever asks for it (PolicySet; s:reload in rfqd test):
+//
+// A new version of `live`'s policy from `spec`: compiled in a fresh state, with live's
+// rfq.state copied in (plain data, read raw), and live paused. nullptr with the reason when it
+// does not compile or the state is not plain data (live is then left as it was). With no live
+// version: just the compiled policy.
+std::unique_ptr<PolicyHost> prepare_version(Engine& engine, const PolicySpec& spec,
+                                            PolicyHost* live, std::string& error);
+// After the new version's start() and its main chunk's first resume: false, with the error,
+// when that main chunk failed (the new version is to be discarded and live resumed).
+bool version_started(const PolicyHost& next, std::string& error);
+
 class PolicySet {
  public:
   using ReloadDone = UniqueFunction<void(std::vector<ReloadOutcome>)>;
@@ -81,7 +93,6 @@ class PolicySet {
   Slot* slot(std::string_view name) const;
   // The policy of that name, or every policy for "" (false for an unknown name).
   bool select(std::string_view name, std::vector<Slot*>& out, std::string& error) const;
-  std::unique_ptr<PolicyHost> build(Slot& s, std::string& error);
   void begin_reload(Slot& s, std::shared_ptr<Batch> batch);
   void end_reload(Slot& s);
   void refuse(Slot& s, const std::string& error);

@@ -17,6 +17,7 @@
 #include "bindings/lua/trampoline.hpp"
 #include "bindings/modules/module_util.hpp"
 #include "bindings/modules/policy_host.hpp"
+#include "bindings/modules/policy_set.hpp"
 #include "engine/engine.hpp"
 #include "engine/sim/deribit_sim.hpp"
 #include "engine/sim/journal.hpp"
@@ -417,21 +418,27 @@ json::value params_arg(lua_State* L, int idx, const char* fn) {
   return params;
 }
 
-// s:load_policy(path[, params]) -- a policy as rfqd run loads it; raises when it fails to load
-CallResult l_load_policy(lua_State* L) {
-  constexpr const char* fn = "s:load_policy";
-  TestWorld& w = world_of(L, fn);
-  const std::string path = check_string(L, 2, fn, "path");
-  const json::value params = params_arg(L, 3, fn);
+// A policy file as the test names it: from the working directory, else the test's folder.
+std::string resolve_path(TestWorld& w, const std::string& path, const char* fn, const char* arg) {
   std::string resolved = path;
   if (!fs::exists(resolved) && !w.options().test_dir.empty() && fs::path(path).is_relative()) {
     resolved = (fs::path(w.options().test_dir) / path).string();
   }
   if (!fs::exists(resolved)) {
     throw LuaMisuse(
-        std::string(fn) + ": bad argument 'path' (no file '" + path + "'" +
+        std::string(fn) + ": bad argument '" + arg + "' (no file '" + path + "'" +
         (w.options().test_dir.empty() ? "" : ", also looked in " + w.options().test_dir) + ")");
   }
+  return resolved;
+}
+
+// s:load_policy(path[, params]) -- a policy as rfqd run loads it; raises when it fails to load
+CallResult l_load_policy(lua_State* L) {
+  constexpr const char* fn = "s:load_policy";
+  TestWorld& w = world_of(L, fn);
+  const std::string path = check_string(L, 2, fn, "path");
+  const json::value params = params_arg(L, 3, fn);
+  const std::string resolved = resolve_path(w, path, fn, "path");
   std::string error = w.load_policy(resolved, nullptr, params);
   if (!error.empty()) throw LuaMisuse(std::string(fn) + ": " + error);
   return CallResult::values(0);
@@ -484,8 +491,8 @@ std::optional<double> opt_number_field(lua_State* L, int idx, const char* key, c
   if (t != LUA_TNUMBER) {
     std::string got(type_name(L, -1));
     lua_pop(L, 1);
-    throw LuaMisuse(std::string(fn) + ": bad argument '" + key + "' (number expected, got " +
-                    got + ")");
+    throw LuaMisuse(std::string(fn) + ": bad argument '" + key + "' (number expected, got " + got +
+                    ")");
   }
   const double v = lua_tonumber(L, -1);
   lua_pop(L, 1);
@@ -504,7 +511,9 @@ sim::DeribitFill fill_options(lua_State* L, const std::string& venue, const char
   const auto amount = opt_number_field(L, 3, "amount", fn);
   if (venue == "okx" && (price || side || amount)) {
     throw LuaMisuse(std::string(fn) + ": bad argument '" +
-                    (price ? "price" : side ? "side" : "amount") +
+                    (price  ? "price"
+                     : side ? "side"
+                            : "amount") +
                     "' (okx fills carry no trade: the rfqs channel reports only the state)");
   }
   if (price) how.price = *price;
@@ -752,6 +761,34 @@ CallResult l_random(lua_State* L) {
 
 // ---- TestWorld ---------------------------------------------------------------------------
 
+// ok, err = s:reload(policy[, path]) -- a hot reload, as rfqd run does it: the policy loaded
+// as `policy` (its name or the path it was loaded from) gets a new version from `path` (default:
+// its own file, read again); true, or nil and why the new version was refused (the old one
+// keeps serving)
+CallResult l_reload(lua_State* L) {
+  constexpr const char* fn = "s:reload";
+  TestWorld& w = world_of(L, fn);
+  const std::string policy = check_string(L, 2, fn, "policy");
+  std::string path;
+  if (!lua_isnoneornil(L, 3)) path = resolve_path(w, check_string(L, 3, fn, "path"), fn, "path");
+  PolicyHost* host = w.find_policy(policy);
+  if (host == nullptr && !w.options().test_dir.empty() && fs::path(policy).is_relative()) {
+    host = w.find_policy((fs::path(w.options().test_dir) / policy).string());
+  }
+  if (host == nullptr) {
+    throw LuaMisuse(std::string(fn) + ": bad argument 'policy' (no policy '" + policy +
+                    "' is loaded)");
+  }
+  std::string error;
+  if (w.reload_policy(*host, path, error)) {
+    lua_pushboolean(L, 1);
+    return CallResult::values(1);
+  }
+  lua_pushnil(L);
+  lua_pushstring(L, error.c_str());
+  return CallResult::values(2);
+}
+
 TestWorld::TestWorld(TestWorldOptions options)
     : options_(std::move(options)),
       world_(std::make_unique<sim::SimWorld>(sim::SimWorldOptions{options_.seed})) {
@@ -782,9 +819,7 @@ std::string TestWorld::load_policy(const std::string& script, const std::string*
   if (source != nullptr) spec.name = "source" + std::to_string(next_source_++);
   auto host = std::make_unique<PolicyHost>(world_->engine(), spec);
   const std::string name = host->name();
-  host->set_error_observer([this, name](const std::string& task, const std::string& message) {
-    errors_.push_back("[" + name + "] " + task + ": " + message);
-  });
+  observe_errors(*host);
   std::string error;
   const bool compiled =
       source != nullptr ? host->load_source(*source, "=" + name, error) : host->load(error);
@@ -810,6 +845,62 @@ std::string TestWorld::load_policy(const std::string& script, const std::string*
     return "main chunk failed: " + message;
   }
   return {};
+}
+
+void TestWorld::observe_errors(PolicyHost& host) {
+  host.set_error_observer(
+      [this, name = host.name()](const std::string& task, const std::string& message) {
+        errors_.push_back("[" + name + "] " + task + ": " + message);
+      });
+}
+
+PolicyHost* TestWorld::find_policy(const std::string& policy) const {
+  for (const auto& p : policies_) {
+    const std::string& script = p->spec().script;
+    if (p->name() == policy ||
+        (!script.empty() && (script == policy || fs::path(script).filename() == policy))) {
+      return p.get();
+    }
+  }
+  return nullptr;
+}
+
+bool TestWorld::reload_policy(PolicyHost& host, const std::string& path, std::string& error) {
+  auto it = std::find_if(policies_.begin(), policies_.end(),
+                         [&](const auto& p) { return p.get() == &host; });
+  if (it == policies_.end()) {
+    error = "the policy is no longer loaded";
+    return false;
+  }
+  PolicySpec spec = (*it)->spec();
+  if (!path.empty()) spec.script = path;
+  if (spec.script.empty()) {
+    error = "no policy file to read again (a policy from source text): give a path";
+    return false;
+  }
+  auto next = prepare_version(world_->engine(), spec, it->get(), error);
+  if (!next) return false;
+  observe_errors(*next);
+  next->start();
+  PolicyHost& fresh = *next;
+  try {
+    world_->poll();  // the new main chunk's first resume
+  } catch (const VirtualClock::NotSettled& e) {
+    unsettled_ = true;
+    error = std::string("the world did not settle: ") + e.what();
+    return false;
+  }
+  if (!version_started(fresh, error)) {
+    // Reported as the reload's refusal, not again as an unexpected task error.
+    const std::string own = "[" + fresh.name() + "] main chunk: " + error;
+    if (auto e = std::find(errors_.rbegin(), errors_.rend(), own); e != errors_.rend()) {
+      errors_.erase(std::next(e).base());
+    }
+    (*it)->resume();
+    return false;
+  }
+  *it = std::move(next);  // the old version ends here: timers stop, answers never resume it
+  return true;
 }
 
 std::vector<std::string> TestWorld::take_errors() {
@@ -843,6 +934,7 @@ void open_test_module(LuaVm& vm, TestRegistry& registry) {
   set_function(L, "rfqs", &trampoline<l_rfqs>);
   set_function(L, "load_policy", &trampoline<l_load_policy>);
   set_function(L, "run_policy_source", &trampoline<l_run_policy_source>);
+  set_function(L, "reload", &trampoline<l_reload>);
   set_function(L, "advance", &trampoline<l_advance>);
   set_function(L, "now", &trampoline<l_now>);
   set_function(L, "fill", &trampoline<l_fill>);

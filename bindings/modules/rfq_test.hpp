@@ -40,8 +40,8 @@ struct TestRegistry {
 
 struct TestWorldOptions {
   std::uint64_t seed = 1;
-  std::string test_dir;         // relative policy paths are also looked up here
-  std::string scripts_lib_dir;  // require() path of the policies
+  std::string test_dir;                          // relative policy paths are also looked up here
+  std::string scripts_lib_dir;                   // require() path of the policies
   std::uint64_t instruction_limit = 10'000'000;  // per resume of a policy task
   std::size_t settle_limit = 1'000'000;          // handlers at one virtual instant
 };
@@ -66,6 +66,12 @@ class TestWorld {
   std::string load_policy(const std::string& script, const std::string* source,
                           const boost::json::value& params);
   std::vector<std::unique_ptr<PolicyHost>>& policies() { return policies_; }
+  // A loaded policy by its name, the path it was loaded from, or that path's file name.
+  PolicyHost* find_policy(const std::string& policy) const;
+  // A hot reload of a loaded policy, as rfqd run does it (prepare_version /
+  // version_started): the new version from `path`, or its own file again when empty. False
+  // with the reason when it is refused (the old version keeps serving).
+  bool reload_policy(PolicyHost& host, const std::string& path, std::string& error);
 
   // Task errors of the policies not yet taken by s:errors(); a case ends failed while any
   // remain.
@@ -80,6 +86,8 @@ class TestWorld {
   TestWorldOptions options_;
   log::Capture capture_;
   std::unique_ptr<sim::SimWorld> world_;
+  void observe_errors(PolicyHost& host);
+
   std::vector<std::unique_ptr<PolicyHost>> policies_;
   std::vector<std::string> errors_;
   std::size_t next_source_ = 1;

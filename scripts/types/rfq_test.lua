@@ -141,6 +141,16 @@ function World:load_policy(path, params) end
 ---@param params? table<string, any>
 function World:run_policy_source(source, params) end
 
+--- A hot reload of a loaded policy, as rfqd run does it: the new version (from `path`, or the
+--- policy's own file again) is built with rfq.state copied over and replaces the old one when
+--- its main chunk succeeds; otherwise the old one keeps serving. `policy`: its name, the path
+--- it was loaded from, or that path's file name.
+---@param policy string
+---@param path? string
+---@return true|nil ok
+---@return string? err Why the new version was refused.
+function World:reload(policy, path) end
+
 --- Moves virtual time forward by `ms`, running every timer, answer and task due on the way.
 ---@param ms integer 0 to 30 days in ms.
 function World:advance(ms) end
