@@ -460,14 +460,6 @@ std::shared_ptr<LuaTask> LuaVm::spawn_from(lua_State* from, int nargs, std::stri
   return task;
 }
 
-void LuaVm::when_running(UniqueFunction<void()> fn) {
-  if (paused_) {
-    held_.push_back(std::move(fn));
-    return;
-  }
-  fn();
-}
-
 void LuaVm::set_paused(bool paused) {
   if (paused_ == paused || closing_) return;
   paused_ = paused;

@@ -144,8 +144,16 @@ class LuaVm {
   // business (PolicyHost drops them and counts them in note_dropped_event).
   void set_paused(bool paused);
   bool paused() const { return paused_; }
-  // Runs fn now, or on resume when paused.
-  void when_running(UniqueFunction<void()> fn);
+  // Runs fn now, or on resume when paused. A template, so the running case (every task start)
+  // costs no type-erased copy.
+  template <typename F>
+  void when_running(F&& fn) {
+    if (paused_) {
+      held_.emplace_back(std::forward<F>(fn));
+    } else {
+      fn();
+    }
+  }
   std::size_t held() const { return held_.size(); }
   void note_dropped_event() { ++dropped_events_; }
   std::uint64_t dropped_events() const { return dropped_events_; }
